@@ -1,0 +1,147 @@
+// Command firedrill runs disaster-recovery drills for real and measures the
+// RTO and RPO each recovery achieved.
+//
+//	firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
+//	              [--update-plan] [--dry-run] [--reports DIR] [--operator]
+//	firedrill images [--cold]
+//	firedrill clean
+//
+// Exit codes: 0 every drill passed, 1 a drill failed, 2 the harness could
+// not run the drills (bad input, Docker, images).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"firedrill/harness/drill"
+	"firedrill/harness/images"
+	"firedrill/harness/runner"
+	"firedrill/harness/stack"
+)
+
+const (
+	exitPassed  = 0
+	exitFailed  = 1
+	exitHarness = 2
+)
+
+func main() {
+	code, err := run(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "firedrill:", err)
+	}
+	os.Exit(code)
+}
+
+func run(args []string) (int, error) {
+	if len(args) == 0 {
+		usage()
+		return exitHarness, errors.New("no command: use run, images or clean")
+	}
+	switch args[0] {
+	case "run":
+		return runDrills(args[1:])
+	case "images":
+		return buildImages(args[1:])
+	case "clean":
+		return clean(args[1:])
+	case "-h", "--help", "help":
+		usage()
+		return exitPassed, nil
+	}
+	usage()
+	return exitHarness, fmt.Errorf("unknown command %q: use run, images or clean", args[0])
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
+                [--update-plan] [--dry-run] [--reports DIR] [--operator] [--concurrency N]
+  firedrill images [--cold]
+  firedrill clean
+`)
+}
+
+func runDrills(args []string) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	tags := fs.String("tags", "", "godog tag expression, e.g. @q1 or '@quarterly && ~@q4'")
+	prof := fs.String("profile", "ci", "pace: ci (seconds) or quarterly (the plan's cadences)")
+	plan := fs.String("plan", "docs/dr-plan.md", "DR plan with the RTO/RPO Summary table")
+	sys := fs.String("system", "systems/reference.yml", "system description")
+	reports := fs.String("reports", "reports", "reports folder")
+	features := fs.String("features", "features", "feature files folder")
+	update := fs.Bool("update-plan", false, "write the measured actuals into the plan (quarterly profile only)")
+	dry := fs.Bool("dry-run", false, "print the plan diff instead of writing it")
+	operator := fs.Bool("operator", false, "a person does the plan's manual steps at the terminal, timed into the RTO")
+	conc := fs.Int("concurrency", 1, "scenarios run side by side")
+	if err := fs.Parse(args); err != nil {
+		return exitHarness, err
+	}
+	o := runner.Options{
+		Features: strings.Split(*features, ","), Tags: *tags, Profile: *prof,
+		SystemPath: *sys, PlanPath: *plan, ReportsRoot: *reports,
+		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Output: os.Stdout,
+		NoColor: os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout),
+	}
+	if *operator {
+		o.Operator = &drill.Terminal{In: os.Stdin, Out: os.Stdout}
+	}
+	ctx, stop := runner.WithSignals(context.Background(), os.Stdout)
+	defer stop()
+	out, err := runner.Run(ctx, o)
+	if err != nil {
+		return exitHarness, err
+	}
+	if out.Status != 0 || !out.Run.Passed() {
+		return exitFailed, fmt.Errorf("run %s: a drill failed (report: %s)", out.Run.RunID, out.ReportDir)
+	}
+	return exitPassed, nil
+}
+
+func buildImages(args []string) (int, error) {
+	fs := flag.NewFlagSet("images", flag.ContinueOnError)
+	cold := fs.Bool("cold", false, "remove firedrill's own images first and rebuild all")
+	samples := fs.String("samples", envOr("FIREDRILL_SAMPLES", "../shared/traderunner-samples"), "traderunner sample Parquet folder")
+	if err := fs.Parse(args); err != nil {
+		return exitHarness, err
+	}
+	root, err := os.Getwd()
+	if err != nil {
+		return exitHarness, err
+	}
+	_, err = images.Ensure(context.Background(), images.Options{Root: root, Samples: *samples, Cold: *cold, Log: os.Stdout})
+	if err != nil {
+		return exitHarness, err
+	}
+	return exitPassed, nil
+}
+
+func clean(args []string) (int, error) {
+	ctx := context.Background()
+	if err := stack.Sweep(ctx, ""); err != nil {
+		return exitHarness, err
+	}
+	left, err := stack.Count(ctx, "")
+	if err != nil {
+		return exitHarness, err
+	}
+	fmt.Printf("firedrill: clean: %s labelled %s left\n", left, stack.LabelRun)
+	return exitPassed, nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

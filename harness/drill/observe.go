@@ -1,0 +1,238 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"firedrill/harness/stack"
+)
+
+// health is the traderunner's health answer.
+type health struct {
+	OK     bool   `json:"ok"`
+	Mode   string `json:"mode"`
+	Reason string `json:"reason"`
+}
+
+var httpClient = &http.Client{Timeout: 3 * time.Second}
+
+func (sc *Scenario) getJSON(ctx context.Context, role, port, path string, v any) (int, error) {
+	ep, err := sc.stack.Endpoint(ctx, role, port)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ep+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("get %s from %s: %w", path, role, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("read %s from %s: %w", path, role, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return resp.StatusCode, fmt.Errorf("decode %s from %s: %w: %s", path, role, err, truncate(string(b), 200))
+	}
+	return resp.StatusCode, nil
+}
+
+func (sc *Scenario) health(ctx context.Context) (health, error) {
+	var h health
+	sys := sc.suite.opts.System
+	_, err := sc.getJSON(ctx, sc.server, sys.HealthPort(), sys.Health.Path, &h)
+	return h, err
+}
+
+// BrokerHealthy checks the broker's /healthz answers {"ok": true}.
+func (sc *Scenario) BrokerHealthy(ctx context.Context) error {
+	var h map[string]any
+	code, err := sc.getJSON(ctx, stack.RoleBroker, stack.PortBroker, "/healthz", &h)
+	if err != nil {
+		return sc.fail(err)
+	}
+	if code != http.StatusOK || h["ok"] != true {
+		return sc.fail(fmt.Errorf("broker health: HTTP %d %v, want {\"ok\": true}", code, h))
+	}
+	return nil
+}
+
+// snapshotObjects counts restic snapshot objects in a bucket, read from
+// MinIO directly: the stand-in's word is not taken for it.
+func (sc *Scenario) snapshotObjects(ctx context.Context, bucket string) (int, error) {
+	objs, err := sc.objects(ctx, bucket, "snapshots/")
+	return len(objs), err
+}
+
+func (sc *Scenario) objects(ctx context.Context, bucket, prefix string) ([]minio.ObjectInfo, error) {
+	cl, err := sc.stack.MinIO(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var out []minio.ObjectInfo
+	for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if o.Err != nil {
+			return out, fmt.Errorf("list %s/%s in minio: %w", bucket, prefix, o.Err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// MinIOHasBuckets checks the backup buckets exist.
+func (sc *Scenario) MinIOHasBuckets(ctx context.Context) error {
+	cl, err := sc.stack.MinIO(ctx)
+	if err != nil {
+		return sc.fail(err)
+	}
+	for _, b := range []string{stack.BucketBackup, stack.BucketCloud} {
+		ok, err := cl.BucketExists(ctx, b)
+		if err != nil || !ok {
+			return sc.fail(fmt.Errorf("minio bucket %s: exists=%v: %v", b, ok, err))
+		}
+	}
+	return nil
+}
+
+// MinIOHasSnapshots checks at least n restic snapshots are in MinIO.
+func (sc *Scenario) MinIOHasSnapshots(ctx context.Context, n int) error {
+	got, err := sc.snapshotObjects(ctx, stack.BucketBackup)
+	if err != nil {
+		return sc.fail(err)
+	}
+	if got < n {
+		return sc.fail(fmt.Errorf("minio: %d restic snapshot(s) in %s, want at least %d", got, stack.BucketBackup, n))
+	}
+	sc.addEvidence("snapshots", "%d restic snapshot objects in %s", got, stack.BucketBackup)
+	return nil
+}
+
+type snapshot struct {
+	ID    string    `json:"short_id"`
+	Time  time.Time `json:"time"`
+	Tags  []string  `json:"tags"`
+	Paths []string  `json:"paths"`
+	Host  string    `json:"hostname"`
+}
+
+// resticSnapshots lists snapshots with restic itself, run in a container
+// of the stack that has it (repository "" is the primary one).
+func (sc *Scenario) resticSnapshots(ctx context.Context, repo string) ([]snapshot, error) {
+	role := sc.server
+	if sc.stack.Container(role) == nil {
+		role = stack.RoleGitRemote
+	}
+	cmd := "restic snapshots --json --no-lock"
+	if repo != "" {
+		cmd = "restic -r " + repo + " snapshots --json --no-lock"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	env := sc.stack.TraderunnerEnv()
+	r, err := sc.stack.Exec(ctx, role, "", "timeout 25 "+cmd, env)
+	if err != nil {
+		return nil, err
+	}
+	if r.Code != 0 {
+		return nil, fmt.Errorf("restic snapshots: exit %d: %s", r.Code, lastLines(sc.redact(r.Output), 3))
+	}
+	var snaps []snapshot
+	if err := json.Unmarshal([]byte(jsonPart(r.Output)), &snaps); err != nil {
+		return nil, fmt.Errorf("decode restic snapshots: %w", err)
+	}
+	return snaps, nil
+}
+
+// jsonPart skips anything a command printed before its JSON.
+func jsonPart(s string) string {
+	if i := strings.IndexAny(s, "[{"); i > 0 {
+		return s[i:]
+	}
+	return s
+}
+
+// SnapshotCadence measures the interval between consecutive snapshots of a
+// tag, from the snapshot times restic recorded, after waiting for n of them.
+func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want time.Duration) error {
+	var snaps []snapshot
+	limit := time.Duration(n+2)*want + time.Minute
+	deadline := time.Now().Add(limit)
+	for {
+		all, err := sc.resticSnapshots(ctx, "")
+		if err != nil {
+			return sc.fail(err)
+		}
+		snaps = snaps[:0]
+		for _, s := range all {
+			for _, t := range s.Tags {
+				if t == tag {
+					snaps = append(snaps, s)
+				}
+			}
+		}
+		if len(snaps) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			return sc.fail(fmt.Errorf("snapshot cadence: %d %q snapshots after %s, want %d", len(snaps), tag, limit, n))
+		}
+		select {
+		case <-ctx.Done():
+			return sc.fail(ctx.Err())
+		case <-time.After(sc.suite.opts.Profile.ProbeInterval):
+		}
+	}
+	var gaps []string
+	var max time.Duration
+	for i := 1; i < len(snaps); i++ {
+		g := snaps[i].Time.Sub(snaps[i-1].Time)
+		if g > max {
+			max = g
+		}
+		gaps = append(gaps, g.Round(10*time.Millisecond).String())
+	}
+	sc.addEvidence("snapshot cadence", "%s snapshots every %s (configured %s)", tag, strings.Join(gaps, ", "), want)
+	sc.logf("%s snapshot intervals: %s (configured %s)", tag, strings.Join(gaps, ", "), want)
+	// A backup takes time of its own; an interval far beyond the cadence
+	// means the loop is not keeping it.
+	if max > 2*want+5*time.Second {
+		return sc.fail(fmt.Errorf("snapshot cadence: %s snapshots %s apart, configured every %s", tag, max.Round(time.Millisecond), want))
+	}
+	return nil
+}
+
+// keepLogs saves each container's output (secrets redacted) in the report
+// folder, as evidence for whoever reads a failed drill.
+func (sc *Scenario) keepLogs(ctx context.Context) {
+	dir := filepath.Join(sc.suite.opts.ReportDir, "logs", slug(sc.name))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	for _, role := range sc.stack.Roles() {
+		if text, err := sc.stack.Logs(ctx, role); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, role+".log"), []byte(text), 0o644)
+		}
+	}
+	if sc.stack.Container(sc.server) != nil {
+		r, err := sc.exec(ctx, "cat artifacts/logs/traderunner.log 2>/dev/null | tail -n 400", nil)
+		if err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "traderunner-app.log"), []byte(r.Output), 0o644)
+		}
+	}
+}
+
+func slug(s string) string { return stack.Slug(s) }

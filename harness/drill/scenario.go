@@ -1,0 +1,555 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"firedrill/harness/fault"
+	"firedrill/harness/probe"
+	"firedrill/harness/result"
+	"firedrill/harness/stack"
+	"firedrill/harness/timeline"
+)
+
+// Scenario is one drill scenario in progress.
+type Scenario struct {
+	suite *Suite
+	name  string
+	drill string
+	tags  []string
+
+	planRow            string
+	rtoTarget          time.Duration
+	rpoTarget          time.Duration
+	stack              *stack.Stack
+	tl                 *timeline.Timeline
+	server             string // role the runbook's commands run on
+	mode               string
+	faults             []fault.Fault
+	recoveryDeadline   time.Time
+	lastPlanStepFailed bool
+	lastPlanStep       string
+
+	mu       sync.Mutex
+	findings []result.Finding
+	failures []string
+	evidence []result.Evidence
+	rpo      *result.RPO
+	rto      *result.RTO
+	started  time.Time
+	before   beforeFault
+}
+
+// beforeFault is what existed when the fault struck, for the RPO.
+type beforeFault struct {
+	data map[string]dataFile // by symbol
+}
+
+// Limits on waits that do not derive from a plan target.
+const (
+	deployLimit  = 3 * time.Minute
+	detectLimit  = time.Minute
+	minRecovery  = 2 * time.Minute
+	recoveryMult = 3
+)
+
+// Begin starts a scenario. Tags such as @q1 name the drill.
+func (s *Suite) Begin(name string, tags []string) *Scenario {
+	sc := &Scenario{
+		suite:   s,
+		name:    name,
+		tags:    tags,
+		tl:      timeline.New(time.Now),
+		server:  stack.RoleTraderunner,
+		started: time.Now().UTC(),
+	}
+	for _, t := range tags {
+		t = strings.TrimPrefix(strings.ToLower(t), "@")
+		if len(t) == 2 && (t[0] == 'q' || t[0] == 's') && t[1] >= '1' && t[1] <= '4' {
+			sc.drill = strings.ToUpper(t)
+		}
+	}
+	return sc
+}
+
+func (sc *Scenario) logf(format string, args ...any) {
+	fmt.Fprintf(sc.suite.opts.Log, "%s  %-28s %s\n", time.Now().UTC().Format("15:04:05.000"), truncate(sc.name, 28), fmt.Sprintf(format, args...))
+}
+
+// fail records a failure that ends the scenario as failed, and returns it.
+func (sc *Scenario) fail(err error) error {
+	if err == nil {
+		return nil
+	}
+	sc.mu.Lock()
+	sc.failures = append(sc.failures, sc.redact(err.Error()))
+	sc.mu.Unlock()
+	return err
+}
+
+func (sc *Scenario) redact(s string) string {
+	if sc.stack == nil {
+		return s
+	}
+	return sc.stack.Redact(s)
+}
+
+func (sc *Scenario) addEvidence(name, format string, args ...any) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.evidence = append(sc.evidence, result.Evidence{Name: name, Detail: sc.redact(fmt.Sprintf(format, args...))})
+}
+
+// MeasuresRow names the plan row whose targets the scenario is held to.
+func (sc *Scenario) MeasuresRow(row string) error {
+	rto, rpo, err := sc.suite.plan.Target(row)
+	if err != nil {
+		return sc.fail(err)
+	}
+	sc.planRow, sc.rtoTarget, sc.rpoTarget = row, rto, rpo
+	return nil
+}
+
+// bound limits a recovery step: after the fault, every step must end
+// within the recovery limit derived from the RTO target.
+func (sc *Scenario) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if sc.recoveryDeadline.IsZero() {
+		return context.WithTimeout(ctx, deployLimit)
+	}
+	return context.WithDeadline(ctx, sc.recoveryDeadline)
+}
+
+func (sc *Scenario) recoveryLimit() time.Duration {
+	l := recoveryMult * sc.rtoTarget
+	if l < minRecovery {
+		l = minRecovery
+	}
+	return l
+}
+
+// shell runs scripts on the current server, in the deployment's home.
+type shell struct{ sc *Scenario }
+
+func (sh shell) Run(ctx context.Context, script string) (int, string, error) {
+	r, err := sh.sc.exec(ctx, script, nil)
+	return r.Code, r.Output, err
+}
+
+func (sc *Scenario) exec(ctx context.Context, script string, env map[string]string) (stack.ExecResult, error) {
+	home := sc.suite.opts.System.Home
+	full := fmt.Sprintf("cd %s 2>/dev/null || cd /\n%s", home, script)
+	r, err := sc.stack.Exec(ctx, sc.server, "", full, env)
+	r.Command = script
+	r.Output = sc.redact(r.Output)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("step hung: %q still running at its limit on %s: %w", firstLine(script), sc.server, err)
+	}
+	return r, err
+}
+
+// Deploy starts the scenario's stack and the traderunner in mode, and waits
+// until it is healthy in that mode.
+func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
+	o := sc.suite.opts
+	ctx, cancel := context.WithTimeout(ctx, deployLimit)
+	defer cancel()
+	env := map[string]string{}
+	for k, v := range o.Profile.TraderunnerEnv() {
+		env[k] = v
+	}
+	for k, v := range o.System.Env {
+		env[k] = v
+	}
+	sc.logf("starting stack")
+	st, err := stack.Start(ctx, stack.Config{
+		RunID:          o.RunID,
+		Scenario:       sc.name,
+		Images:         sc.suite.images,
+		TraderunnerEnv: env,
+		BrokerEnv:      o.Profile.BrokerEnv(),
+		GitRemote:      true,
+		Log:            o.Log,
+	})
+	sc.stack = st
+	if err != nil {
+		return sc.fail(fmt.Errorf("start stack: %w", err))
+	}
+	sc.logf("stack up; starting traderunner in %s mode", mode)
+	if err := sc.start(ctx, mode); err != nil {
+		return sc.fail(err)
+	}
+	return nil
+}
+
+// start runs the system's start action and waits for health in mode.
+func (sc *Scenario) start(ctx context.Context, mode string) error {
+	r, err := sc.exec(ctx, sc.suite.opts.System.Command("start"), map[string]string{"MODE": mode})
+	if err != nil {
+		return fmt.Errorf("start traderunner in %s mode: %w", mode, err)
+	}
+	if r.Code != 0 {
+		return fmt.Errorf("start traderunner in %s mode: exit %d: %s", mode, r.Code, lastLines(r.Output, 5))
+	}
+	if _, err := sc.awaitHealth(ctx, mode, deployLimit); err != nil {
+		return err
+	}
+	sc.mode = mode
+	return nil
+}
+
+// awaitHealth polls the health endpoint until it is ok in mode.
+func (sc *Scenario) awaitHealth(ctx context.Context, mode string, limit time.Duration) (probe.Outcome, error) {
+	return probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+		h, err := sc.health(ctx)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		ok := h.OK && strings.EqualFold(h.Mode, mode)
+		return ok, fmt.Sprintf("ok=%v mode=%s %s", h.OK, h.Mode, h.Reason), nil
+	})
+}
+
+// AwaitBackups waits until the primary's first state and data backups are
+// in MinIO (seen through MinIO itself, and by tag through restic), and
+// marks the steady state.
+func (sc *Scenario) AwaitBackups(ctx context.Context) error {
+	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, deployLimit, func(ctx context.Context) (bool, string, error) {
+		n, err := sc.snapshotObjects(ctx, stack.BucketBackup)
+		if err != nil || n < 2 {
+			return false, fmt.Sprintf("%d snapshot objects in %s", n, stack.BucketBackup), err
+		}
+		snaps, err := sc.resticSnapshots(ctx, "")
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		tags := map[string]int{}
+		for _, s := range snaps {
+			for _, t := range s.Tags {
+				tags[t]++
+			}
+		}
+		return tags["state"] > 0 && tags["data"] > 0, fmt.Sprintf("snapshots by tag %v", tags), nil
+	})
+	if err != nil {
+		return sc.fail(fmt.Errorf("wait for first backups in MinIO: %w", err))
+	}
+	sc.tl.MarkAt(timeline.Steady, "trading in "+sc.mode+" mode, backups in MinIO ("+o.Detail+")", o.At)
+	sc.logf("steady state: %s", o.Detail)
+	return nil
+}
+
+// inject stamps and injects a fault, recording it for undo.
+func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
+	if sc.stack == nil {
+		return sc.fail(errors.New("inject fault: no stack: the Background must deploy first"))
+	}
+	if sc.planRow == "" {
+		return sc.fail(errors.New("inject fault: the scenario names no plan row: add 'the drill measures the \"…\" row of the DR plan'"))
+	}
+	at := time.Now()
+	if err := f.Inject(ctx); err != nil {
+		return sc.fail(err)
+	}
+	sc.faults = append(sc.faults, f)
+	if _, seen := sc.tl.First(timeline.FaultInjected); !seen {
+		sc.tl.MarkAt(timeline.FaultInjected, f.Name(), at)
+		sc.recoveryDeadline = at.Add(sc.recoveryLimit())
+	} else {
+		sc.tl.MarkAt("fault_added", f.Name(), at)
+	}
+	sc.logf("fault injected: %s", f.Name())
+	return nil
+}
+
+// ObserveFailing waits until a command fails: the fault has bitten.
+func (sc *Scenario) ObserveFailing(ctx context.Context, command string) error {
+	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
+		r, err := sc.exec(ctx, command, nil)
+		if err != nil {
+			return false, "", err
+		}
+		return r.Code != 0, lastLines(r.Output, 3), nil
+	})
+	return sc.observed(o, err, fmt.Sprintf("%q never failed", command), command)
+}
+
+// ObserveHealthRed waits until the health endpoint stops answering ok.
+func (sc *Scenario) ObserveHealthRed(ctx context.Context) error {
+	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
+		h, err := sc.health(ctx)
+		if err != nil {
+			return true, err.Error(), nil
+		}
+		return !h.OK, h.Reason, nil
+	})
+	return sc.observed(o, err, "the health check never went red", "health check")
+}
+
+// ObserveRestartFails restarts the traderunner in its mode and expects the
+// start to fail: how a corrupted config or code shows itself.
+func (sc *Scenario) ObserveRestartFails(ctx context.Context) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	end := sc.tl.Phase("restart")
+	_, _ = sc.exec(ctx, "make stop", nil)
+	r, err := sc.exec(ctx, sc.suite.opts.System.Command("start"), map[string]string{"MODE": sc.mode})
+	end()
+	if err != nil {
+		return sc.fail(err)
+	}
+	if r.Code == 0 {
+		return sc.fail(fmt.Errorf("prove fault: the traderunner restarted cleanly after %q: the fault never bit, so a recovery would prove nothing", sc.faults[len(sc.faults)-1].Name()))
+	}
+	sc.tl.MarkAt(timeline.FailureObserved, "restart failed: "+lastLines(r.Output, 2), r.Finished)
+	sc.addEvidence("failure", "restart failed with exit %d: %s", r.Code, lastLines(r.Output, 3))
+	sc.logf("failure observed: restart failed: %s", lastLines(r.Output, 1))
+	return sc.fail(sc.tl.ProofOfFault())
+}
+
+func (sc *Scenario) observed(o probe.Outcome, err error, never, what string) error {
+	if err != nil {
+		return sc.fail(fmt.Errorf("prove fault: %s within %s: the fault never bit, so a recovery would prove nothing: %w", never, detectLimit, err))
+	}
+	sc.tl.MarkAt(timeline.FailureObserved, what+": "+o.Detail, o.At)
+	sc.addEvidence("failure", "%s failed: %s", what, o.Detail)
+	sc.logf("failure observed: %s", firstLine(o.Detail))
+	return sc.fail(sc.tl.ProofOfFault())
+}
+
+// PlanStep runs a step of the plan as written. When it fails, the failure
+// is recorded as a finding (command and output) and the scenario goes on:
+// the feature decides whether a corrected step follows.
+func (sc *Scenario) PlanStep(ctx context.Context, name, script string) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	if err := sc.tl.ProofOfFault(); err != nil && sc.hasFault() {
+		return sc.fail(err)
+	}
+	end := sc.tl.Phase(name)
+	r, err := sc.exec(ctx, "set -eo pipefail\n"+script, nil)
+	end()
+	sc.lastPlanStep = name
+	if err != nil {
+		return sc.fail(err)
+	}
+	sc.lastPlanStepFailed = r.Code != 0
+	if r.Code != 0 {
+		sc.mu.Lock()
+		sc.findings = append(sc.findings, result.Finding{
+			At: r.Finished.UTC(), Step: name, Command: strings.TrimSpace(script),
+			Output: fmt.Sprintf("exit %d: %s", r.Code, lastLines(r.Output, 12)),
+		})
+		sc.mu.Unlock()
+		sc.logf("FINDING: plan step %q failed as written (exit %d): %s", name, r.Code, lastLines(r.Output, 1))
+		return nil
+	}
+	sc.logf("plan step %q done in %s", name, r.Finished.Sub(r.Started).Round(time.Millisecond))
+	return nil
+}
+
+// CorrectedStep runs only when the plan step before it failed, and must
+// succeed; the finding records the correction.
+func (sc *Scenario) CorrectedStep(ctx context.Context, name, script string) error {
+	if !sc.lastPlanStepFailed {
+		sc.tl.Mark("step_skipped", name+": the plan's step worked as written")
+		return nil
+	}
+	if err := sc.Step(ctx, name, script); err != nil {
+		return err
+	}
+	sc.mu.Lock()
+	if n := len(sc.findings); n > 0 {
+		sc.findings[n-1].Resolution = "continued with the corrected step " + quote(name) + ": " + strings.TrimSpace(script)
+	}
+	sc.mu.Unlock()
+	sc.lastPlanStepFailed = false
+	return nil
+}
+
+// Step runs a runbook step that must succeed.
+func (sc *Scenario) Step(ctx context.Context, name, script string) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	if err := sc.tl.ProofOfFault(); err != nil && sc.hasFault() {
+		return sc.fail(err)
+	}
+	end := sc.tl.Phase(name)
+	r, err := sc.exec(ctx, "set -eo pipefail\n"+script, nil)
+	end()
+	if err != nil {
+		return sc.fail(err)
+	}
+	if r.Code != 0 {
+		return sc.fail(fmt.Errorf("step %q failed (exit %d): %s", name, r.Code, lastLines(r.Output, 8)))
+	}
+	sc.logf("step %q done in %s", name, r.Finished.Sub(r.Started).Round(time.Millisecond))
+	return nil
+}
+
+// StartIn starts the traderunner in a mode as a recovery step, and waits
+// for it to be healthy in that mode.
+func (sc *Scenario) StartIn(ctx context.Context, mode string) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	end := sc.tl.Phase("start in " + mode + " mode")
+	err := sc.start(ctx, mode)
+	end()
+	if err != nil {
+		return sc.fail(err)
+	}
+	sc.tl.Mark(timeline.ServiceUp, "healthy in "+mode+" mode")
+	return nil
+}
+
+// Check runs a runbook check that must pass, polling at the probe interval
+// until it does or the recovery limit passes.
+func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, error) {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	limit := time.Until(sc.recoveryDeadline)
+	if sc.recoveryDeadline.IsZero() {
+		limit = deployLimit
+	}
+	end := sc.tl.Phase("check: " + command)
+	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+		r, err := sc.exec(ctx, command, nil)
+		if err != nil {
+			return false, "", err
+		}
+		return r.Code == 0, lastLines(r.Output, 6), nil
+	})
+	end()
+	if err != nil {
+		return o, sc.fail(fmt.Errorf("check %q: %w", command, err))
+	}
+	sc.addEvidence("check", "%s passed: %s", command, lastLines(o.Detail, 3))
+	return o, nil
+}
+
+// VerifiedBy is the runbook's final check: when it passes the recovery is
+// verified, and the RTO ends.
+func (sc *Scenario) VerifiedBy(ctx context.Context, command string) error {
+	o, err := sc.Check(ctx, command)
+	if err != nil {
+		return err
+	}
+	sc.tl.MarkAt(timeline.Verified, command, o.At)
+	sc.logf("verified by %q", command)
+	return nil
+}
+
+func (sc *Scenario) hasFault() bool {
+	_, ok := sc.tl.First(timeline.FaultInjected)
+	return ok
+}
+
+// ShowsMode checks the health check prints the mode line.
+func (sc *Scenario) HealthShows(ctx context.Context, text string) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	r, err := sc.exec(ctx, sc.suite.opts.System.Command("health_check"), nil)
+	if err != nil {
+		return sc.fail(err)
+	}
+	if r.Code != 0 || !strings.Contains(r.Output, text) {
+		return sc.fail(fmt.Errorf("health check: want %q, got exit %d: %s", text, r.Code, lastLines(r.Output, 6)))
+	}
+	sc.addEvidence("health check", "%s", strings.TrimSpace(r.Output))
+	return nil
+}
+
+// Close ends the scenario: faults undone last-in first-out, objectives
+// settled, logs kept, the stack removed, the result recorded. It runs on a
+// context of its own so it completes after cancellation.
+func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if sc.stack != nil {
+		for _, err := range fault.UndoAll(ctx, sc.faults) {
+			sc.logf("undo: %v", err)
+		}
+		sc.keepLogs(ctx)
+	}
+	if stepErr != nil {
+		already := false
+		sc.mu.Lock()
+		for _, f := range sc.failures {
+			if f == sc.redact(stepErr.Error()) {
+				already = true
+			}
+		}
+		sc.mu.Unlock()
+		if !already {
+			_ = sc.fail(stepErr)
+		}
+	}
+	if err := sc.tl.Err(); err != nil {
+		_ = sc.fail(err)
+	}
+	var secrets []string
+	if sc.stack != nil {
+		secrets = sc.stack.Secrets.List()
+		if err := sc.stack.Close(ctx); err != nil {
+			sc.logf("remove stack: %v", err)
+			_ = sc.fail(fmt.Errorf("remove stack: %w", err))
+		}
+	}
+	r := sc.Result()
+	sc.suite.record(r, secrets)
+	sc.logf("%s", strings.ToUpper(string(r.Status)))
+	return r
+}
+
+// Result is the scenario as the result model holds it.
+func (sc *Scenario) Result() result.Scenario {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	status := result.Passed
+	if len(sc.failures) > 0 {
+		status = result.Failed
+	}
+	return result.Scenario{
+		Drill:     sc.drill,
+		Name:      sc.name,
+		PlanRow:   sc.planRow,
+		Status:    status,
+		StartedAt: sc.started,
+		EndedAt:   time.Now().UTC(),
+		RTO:       sc.rto,
+		RPO:       sc.rpo,
+		Phases:    sc.tl.Phases(),
+		Events:    sc.tl.Events(),
+		Findings:  append([]result.Finding{}, sc.findings...),
+		Failures:  append([]string(nil), sc.failures...),
+		Evidence:  append([]result.Evidence(nil), sc.evidence...),
+	}
+}
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}

@@ -1,0 +1,150 @@
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"firedrill/harness/drplan"
+	"firedrill/harness/images"
+	"firedrill/harness/profile"
+	"firedrill/harness/result"
+	"firedrill/harness/stack"
+	"firedrill/harness/system"
+)
+
+// Options configure a run.
+type Options struct {
+	RunID     string
+	Profile   profile.Profile
+	System    *system.System
+	PlanPath  string
+	ReportDir string
+	// Operator, when set, asks a person to do the plan's manual steps and
+	// times them; when nil, firedrill does them and marks them automated.
+	Operator Operator
+	Log      io.Writer
+}
+
+// Suite is one run of drills.
+type Suite struct {
+	opts    Options
+	plan    *drplan.Plan
+	images  stack.Images
+	started time.Time
+
+	mu        sync.Mutex
+	scenarios []result.Scenario
+	secrets   []string
+}
+
+// NewSuite checks what a run needs before any container starts: the plan
+// and its table, and the images.
+func NewSuite(ctx context.Context, o Options) (*Suite, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.System == nil {
+		return nil, fmt.Errorf("start run: no system description (pass --system or use systems/reference.yml)")
+	}
+	plan, err := drplan.Parse(o.PlanPath)
+	if err != nil {
+		return nil, err
+	}
+	imgs := stack.Images{MinIO: images.MinIO, Broker: images.Broker, Traderunner: o.System.Image, Base: images.Base}
+	var missing []string
+	for _, img := range []string{imgs.MinIO, imgs.Broker, imgs.Traderunner, imgs.Base} {
+		if _, err := images.Label(ctx, img); err != nil {
+			missing = append(missing, img)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("start run: image(s) %s not found in the Docker engine: run 'make images' first", strings.Join(missing, ", "))
+	}
+	if err := os.MkdirAll(o.ReportDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create report folder %s: %w (pass --reports with a writable folder)", o.ReportDir, err)
+	}
+	return &Suite{opts: o, plan: plan, images: imgs, started: time.Now().UTC()}, nil
+}
+
+// Plan is the DR plan the run measures against.
+func (s *Suite) Plan() *drplan.Plan { return s.plan }
+
+// RunID of the suite.
+func (s *Suite) RunID() string { return s.opts.RunID }
+
+func (s *Suite) record(r result.Scenario, secrets []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scenarios = append(s.scenarios, r)
+	s.secrets = append(s.secrets, secrets...)
+}
+
+// Result is the run so far.
+func (s *Suite) Result() result.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc := append([]result.Scenario(nil), s.scenarios...)
+	sort.SliceStable(sc, func(i, j int) bool { return sc[i].StartedAt.Before(sc[j].StartedAt) })
+	return result.Run{
+		RunID:     s.opts.RunID,
+		Profile:   s.opts.Profile.Result(),
+		System:    s.opts.System.Name,
+		Plan:      s.opts.PlanPath,
+		StartedAt: s.started,
+		EndedAt:   time.Now().UTC(),
+		Scenarios: sc,
+	}
+}
+
+// Secrets are every secret the run generated, for a final check that none
+// reached an output.
+func (s *Suite) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.secrets...)
+}
+
+// WriteResults writes results.json into the report folder, atomically.
+func (s *Suite) WriteResults() (string, error) {
+	run := s.Result()
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode results: %w", err)
+	}
+	path := filepath.Join(s.opts.ReportDir, "results.json")
+	if err := writeAtomic(path, append(b, '\n')); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+package fault
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// saved is the undo copy of a path, kept on the same server.
+func saved(path string) string {
+	return "/tmp/firedrill-undo/" + strings.NewReplacer("/", "_", " ", "_").Replace(path)
+}
+
+func q(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+type fileFault struct {
+	sh     Shell
+	path   string
+	name   string
+	script string
+}
+
+func (f *fileFault) Name() string { return f.name }
+
+func (f *fileFault) Inject(ctx context.Context) error {
+	p, s := q(f.path), q(saved(f.path))
+	return mustRun(ctx, f.sh, "inject "+f.name,
+		fmt.Sprintf("test -e %s || { echo %s does not exist; exit 1; }; mkdir -p /tmp/firedrill-undo && rm -rf %s && cp -a %s %s && %s", p, p, s, p, s, f.script))
+}
+
+// Undo puts the saved copy back only where the recovery left nothing.
+func (f *fileFault) Undo(ctx context.Context) error {
+	p, s := q(f.path), q(saved(f.path))
+	return mustRun(ctx, f.sh, "undo "+f.name,
+		fmt.Sprintf("if test -e %s && ! test -e %s; then cp -a %s %s; fi; rm -rf %s", s, p, s, p, s))
+}
+
+// DeleteDir removes a directory and everything in it.
+func DeleteDir(sh Shell, path string) Fault {
+	return &fileFault{sh: sh, path: path, name: "delete " + path, script: "rm -rf " + q(path)}
+}
+
+// Truncate cuts a file to n bytes, as a crash mid-write or a full disk does.
+func Truncate(sh Shell, path string, n int64) Fault {
+	return &fileFault{sh: sh, path: path, name: fmt.Sprintf("truncate %s to %d bytes", path, n),
+		script: fmt.Sprintf("truncate -s %d %s", n, q(path))}
+}
+
+// FlipBit flips the lowest bit of the byte in the middle of a file, as
+// silent corruption on a disk does; the file keeps its size.
+func FlipBit(sh Shell, path string) Fault {
+	p := q(path)
+	script := fmt.Sprintf(`size=$(stat -c %%s %s); off=$((size/2)); `+
+		`b=$(od -An -tu1 -j "$off" -N1 %s | tr -d ' '); `+
+		`printf "$(printf '\\%%03o' $((b ^ 1)))" | dd of=%s bs=1 seek="$off" conv=notrunc status=none`, p, p, p)
+	return &fileFault{sh: sh, path: path, name: "flip one bit of " + path, script: script}
+}
+
+// Overwrite replaces a file's content, as a bad edit or a bad deploy does.
+func Overwrite(sh Shell, path, what string, content []byte) Fault {
+	enc := base64.StdEncoding.EncodeToString(content)
+	return &fileFault{sh: sh, path: path, name: what + " in " + path,
+		script: fmt.Sprintf("echo %s | base64 -d > %s", enc, q(path))}
+}
+
+var yamlKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+// SetYAMLValue sets a dotted key of a YAML file to a raw value, keeping the
+// file valid YAML: the first line whose key is the last part of the dotted
+// key, below the parents in order, is rewritten.
+func SetYAMLValue(sh Shell, path, key, value string) (Fault, error) {
+	if !yamlKey.MatchString(key) {
+		return nil, fmt.Errorf("set yaml value: key %q is not a dotted name like guards.max_daily_loss", key)
+	}
+	parts := strings.Split(key, ".")
+	// awk walks the parents in order, then rewrites the first matching leaf.
+	var b strings.Builder
+	fmt.Fprintf(&b, `awk -v n=%d -v val=%s '`, len(parts), q(value))
+	b.WriteString(`BEGIN{`)
+	for i, p := range parts {
+		fmt.Fprintf(&b, `k[%d]="%s";`, i+1, p)
+	}
+	b.WriteString(`d=1} { line=$0; if (!done) { s=line; sub(/^[ \t-]*/, "", s); ind=match(line,/[^ \t]/)-1; `)
+	b.WriteString(`if (index(s, k[d] ":")==1) { if (d==n) { pre=substr(line,1,ind); $0=pre k[d] ": " val; done=1 } else { d++ } } } print }`)
+	fmt.Fprintf(&b, `' %s > %s.firedrill && `, q(path), q(path))
+	fmt.Fprintf(&b, `grep -q %s %s.firedrill && mv %s.firedrill %s`, q(parts[len(parts)-1]+": "+value), q(path), q(path), q(path))
+	return &fileFault{sh: sh, path: path, name: fmt.Sprintf("set %s to %s in %s", key, value, path), script: b.String()}, nil
+}
+
+// Append adds a line at the end of a file.
+func Append(sh Shell, path, line string) Fault {
+	return &fileFault{sh: sh, path: path, name: "stray line appended to " + path,
+		script: fmt.Sprintf("printf '%%s\\n' %s >> %s", q(line), q(path))}
+}

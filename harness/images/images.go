@@ -1,0 +1,436 @@
+// Package images builds the container images a drill runs, offline.
+//
+// Every image is built on this machine from what the Go module proxy and
+// Debian's packages give: Go binaries built with CGO_ENABLED=0 (MinIO from its
+// source module), FROM scratch where no shell is needed, and a Debian base
+// made with debootstrap and `docker import` where one is (see
+// images/base/build.sh). Each image carries the label firedrill.hash, the
+// SHA-256 of everything that went into it; an image whose inputs have not
+// changed is not rebuilt.
+package images
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Image names. The stack starts containers from exactly these tags.
+const (
+	Base        = "firedrill/base:latest"
+	MinIO       = "firedrill/minio:latest"
+	Broker      = "firedrill/broker:latest"
+	Traderunner = "firedrill/traderunner:latest"
+)
+
+// All lists every image firedrill builds, in build order.
+var All = []string{Base, MinIO, Broker, Traderunner}
+
+// MinIOModule is the MinIO server source, pinned. MinIO publishes source only,
+// so this is how users get it too.
+const MinIOModule = "github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c"
+
+// HashLabel is the image label holding the hash of an image's inputs.
+const HashLabel = "firedrill.hash"
+
+// Options says where the inputs are and how to report.
+type Options struct {
+	// Root is the firedrill checkout.
+	Root string
+	// Samples is the folder of traderunner sample Parquet files
+	// (m1_candles/, m5_candles/, ...).
+	Samples string
+	// Cold removes firedrill's own images first, so everything is rebuilt.
+	Cold bool
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// Outcome of one image.
+type Outcome struct {
+	Image   string
+	Hash    string
+	Built   bool
+	Elapsed time.Duration
+}
+
+// Ensure builds every image whose inputs changed, in order, and reports what it did.
+func Ensure(ctx context.Context, o Options) ([]Outcome, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if err := checkDocker(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(o.Samples, "m1_candles")); err != nil {
+		return nil, fmt.Errorf("find traderunner samples %s: %w (set FIREDRILL_SAMPLES to the folder holding m1_candles/)", o.Samples, err)
+	}
+	if o.Cold {
+		for _, img := range All {
+			_ = run(ctx, nil, "docker", "image", "rm", "-f", img)
+		}
+	}
+	work := filepath.Join(o.Root, ".build")
+	b := &builder{o: o, work: work}
+	steps := []struct {
+		image string
+		fn    func(context.Context) (string, bool, error)
+	}{
+		{Base, b.base},
+		{MinIO, b.minio},
+		{Broker, b.broker},
+		{Traderunner, b.traderunner},
+	}
+	var out []Outcome
+	for _, s := range steps {
+		start := time.Now()
+		h, built, err := s.fn(ctx)
+		if err != nil {
+			return out, fmt.Errorf("build image %s: %w", s.image, err)
+		}
+		oc := Outcome{Image: s.image, Hash: h, Built: built, Elapsed: time.Since(start)}
+		state := "up to date"
+		if built {
+			state = "built"
+		}
+		fmt.Fprintf(o.Log, "images: %-30s %-10s %6.1fs  %s\n", s.image, state, oc.Elapsed.Seconds(), h[:12])
+		out = append(out, oc)
+	}
+	return out, nil
+}
+
+// Missing returns the images that are not present in the engine.
+func Missing(ctx context.Context) ([]string, error) {
+	if err := checkDocker(ctx); err != nil {
+		return nil, err
+	}
+	var miss []string
+	for _, img := range All {
+		if _, err := Label(ctx, img); err != nil {
+			miss = append(miss, img)
+		}
+	}
+	return miss, nil
+}
+
+// Label returns the hash label of an image present in the engine.
+func Label(ctx context.Context, image string) (string, error) {
+	var out bytes.Buffer
+	err := run(ctx, &out, "docker", "image", "inspect", "-f", `{{ index .Config.Labels "`+HashLabel+`" }}`, image)
+	if err != nil {
+		return "", fmt.Errorf("inspect image %s: %w", image, err)
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+type builder struct {
+	o    Options
+	work string
+}
+
+func (b *builder) upToDate(ctx context.Context, image, hash string) bool {
+	have, err := Label(ctx, image)
+	return err == nil && have == hash
+}
+
+func (b *builder) base(ctx context.Context) (string, bool, error) {
+	dir := filepath.Join(b.o.Root, "images", "base")
+	h, err := hashPaths(dir)
+	if err != nil {
+		return "", false, err
+	}
+	if b.upToDate(ctx, Base, h) {
+		return h, false, nil
+	}
+	fmt.Fprintf(b.o.Log, "images: building %s (debootstrap, about 30-60 s)\n", Base)
+	err = runLogged(ctx, b.o.Log, "bash", filepath.Join(dir, "build.sh"), Base, h)
+	return h, true, err
+}
+
+func (b *builder) minio(ctx context.Context) (string, bool, error) {
+	dir := filepath.Join(b.o.Root, "images", "minio")
+	h, err := hashPaths(dir)
+	if err != nil {
+		return "", false, err
+	}
+	h = hashStrings(h, MinIOModule)
+	if b.upToDate(ctx, MinIO, h) {
+		return h, false, nil
+	}
+	stage := filepath.Join(b.work, "minio")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return "", false, err
+	}
+	bin := filepath.Join(stage, "minio")
+	if _, err := os.Stat(bin + ".version"); err != nil || !sameFile(bin+".version", MinIOModule) {
+		fmt.Fprintf(b.o.Log, "images: building MinIO from source %s (2-3 min on 2 cores)\n", MinIOModule)
+		stop := ticker(b.o.Log, "MinIO build")
+		err := runEnv(ctx, b.o.Log, []string{"CGO_ENABLED=0", "GOBIN=" + stage, "GOFLAGS=-trimpath"},
+			b.o.Root, "go", "install", MinIOModule)
+		stop()
+		if err != nil {
+			return "", false, err
+		}
+		if err := os.WriteFile(bin+".version", []byte(MinIOModule), 0o644); err != nil {
+			return "", false, err
+		}
+	}
+	if err := copyFile(filepath.Join(dir, "Dockerfile"), filepath.Join(stage, "Dockerfile")); err != nil {
+		return "", false, err
+	}
+	return h, true, dockerBuild(ctx, b.o.Log, MinIO, h, stage)
+}
+
+func (b *builder) goBinary(ctx context.Context, pkg, out string) error {
+	return runEnv(ctx, b.o.Log, []string{"CGO_ENABLED=0"}, b.o.Root,
+		"go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, pkg)
+}
+
+func (b *builder) broker(ctx context.Context) (string, bool, error) {
+	stage := filepath.Join(b.work, "broker")
+	if err := resetDir(stage); err != nil {
+		return "", false, err
+	}
+	if err := b.goBinary(ctx, "./fixtures/broker", filepath.Join(stage, "broker")); err != nil {
+		return "", false, err
+	}
+	if err := copyFile(filepath.Join(b.o.Root, "images", "broker", "Dockerfile"), filepath.Join(stage, "Dockerfile")); err != nil {
+		return "", false, err
+	}
+	if err := copyTree(filepath.Join(b.o.Samples, "m1_candles"), filepath.Join(stage, "samples", "m1_candles")); err != nil {
+		return "", false, err
+	}
+	h, err := hashPaths(stage)
+	if err != nil {
+		return "", false, err
+	}
+	if b.upToDate(ctx, Broker, h) {
+		return h, false, nil
+	}
+	return h, true, dockerBuild(ctx, b.o.Log, Broker, h, stage)
+}
+
+func (b *builder) traderunner(ctx context.Context) (string, bool, error) {
+	stage := filepath.Join(b.work, "traderunner")
+	if err := resetDir(stage); err != nil {
+		return "", false, err
+	}
+	fx := filepath.Join(b.o.Root, "fixtures", "traderunner")
+	if err := b.goBinary(ctx, "./fixtures/traderunner", filepath.Join(stage, "traderunner")); err != nil {
+		return "", false, err
+	}
+	for _, c := range [][2]string{
+		{filepath.Join(b.o.Root, "images", "traderunner", "Dockerfile"), "Dockerfile"},
+		{filepath.Join(fx, "image", "build-repo.sh"), "build-repo.sh"},
+	} {
+		if err := copyFile(c[0], filepath.Join(stage, c[1])); err != nil {
+			return "", false, err
+		}
+	}
+	if err := copyTree(filepath.Join(fx, "deploy"), filepath.Join(stage, "deploy")); err != nil {
+		return "", false, err
+	}
+	for _, d := range []string{"m1_candles", "m5_candles", "m15_candles"} {
+		src := filepath.Join(b.o.Samples, d)
+		if _, err := os.Stat(src); err == nil {
+			if err := copyTree(src, filepath.Join(stage, "samples", d)); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	baseHash, err := Label(ctx, Base)
+	if err != nil {
+		return "", false, err
+	}
+	h, err := hashPaths(stage)
+	if err != nil {
+		return "", false, err
+	}
+	h = hashStrings(h, baseHash)
+	if b.upToDate(ctx, Traderunner, h) {
+		return h, false, nil
+	}
+	return h, true, dockerBuild(ctx, b.o.Log, Traderunner, h, stage)
+}
+
+func dockerBuild(ctx context.Context, log io.Writer, image, hash, dir string, extra ...string) error {
+	args := append([]string{"build", "--label", HashLabel + "=" + hash, "-t", image}, extra...)
+	args = append(args, dir)
+	// The legacy builder is what an engine without BuildKit has; it needs no
+	// registry for FROM scratch or a local base.
+	return runEnv(ctx, log, []string{"DOCKER_BUILDKIT=0"}, dir, "docker", args...)
+}
+
+func checkDocker(ctx context.Context) error {
+	if _, err := exec.LookPath("docker"); err != nil {
+		return errors.New("find docker: the docker CLI is not installed: install Docker Engine (apt-get install docker.io) and retry")
+	}
+	var out bytes.Buffer
+	c, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := run(c, &out, "docker", "version", "-f", "{{.Server.Version}}"); err != nil {
+		return fmt.Errorf("reach Docker engine: %w: start the daemon (systemctl start docker) or set DOCKER_HOST", err)
+	}
+	return nil
+}
+
+// ticker prints a line every 20 s until stopped, so a long build shows life.
+func ticker(w io.Writer, what string) func() {
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		t := time.NewTicker(20 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fmt.Fprintf(w, "images: %s still running (%s)\n", what, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+func run(ctx context.Context, stdout io.Writer, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr bytes.Buffer
+	cmd.Stdout = stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg != "" {
+			return fmt.Errorf("%s %s: %w: %s", name, args[0], err, lastLines(msg, 5))
+		}
+		return fmt.Errorf("%s %s: %w", name, args[0], err)
+	}
+	return nil
+}
+
+func runLogged(ctx context.Context, log io.Writer, name string, args ...string) error {
+	return runEnv(ctx, log, nil, "", name, args...)
+}
+
+// runEnv runs a command with extra environment; its output goes to a buffer
+// shown only when it fails, so a quiet build stays quiet.
+func runEnv(ctx context.Context, log io.Writer, env []string, dir, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, lastLines(buf.String(), 30))
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// hashPaths hashes every regular file below root: relative path, mode and content.
+func hashPaths(root string) (string, error) {
+	var files []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash inputs %s: %w", root, err)
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	for _, f := range files {
+		rel, _ := filepath.Rel(root, f)
+		st, err := os.Stat(f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %o\n", filepath.ToSlash(rel), st.Mode().Perm()&0o111)
+		fh, err := os.Open(f)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, fh)
+		fh.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%s\n", p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sameFile(path, content string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && string(b) == content
+}
+
+func resetDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, st.Mode().Perm()|0o200)
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", src, err)
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		return copyFile(p, target)
+	})
+}

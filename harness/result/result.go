@@ -1,0 +1,119 @@
+// Package result is firedrill's result model: what one drill run measured.
+//
+// It is the single source every report is rendered from and the only thing
+// harness/report and harness/drplan read. It does no I/O beyond JSON
+// encoding, so a past run can always be re-rendered from its results.json.
+package result
+
+import (
+	"time"
+)
+
+// Status of one scenario.
+type Status string
+
+// Scenario statuses.
+const (
+	Passed Status = "passed"
+	Failed Status = "failed"
+)
+
+// Run is one firedrill run: every scenario it executed.
+type Run struct {
+	RunID     string     `json:"run_id"`
+	Profile   Profile    `json:"profile"`
+	System    string     `json:"system"`
+	Plan      string     `json:"plan"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at"`
+	Scenarios []Scenario `json:"scenarios"`
+}
+
+// Profile is the pace a run used: its name and the cadences it set.
+type Profile struct {
+	Name string `json:"name"`
+	// Cadences maps a cadence name (state_backup_interval, ...) to seconds.
+	Cadences map[string]Seconds `json:"cadences"`
+}
+
+// Scenario is the result of one drill scenario.
+type Scenario struct {
+	// Drill is "Q1".."Q4", or "S1" for the plan's code-corruption scenario.
+	Drill string `json:"drill"`
+	Name  string `json:"name"`
+	// PlanRow is the row of the plan's RTO/RPO table this scenario measures.
+	PlanRow   string     `json:"plan_row"`
+	Status    Status     `json:"status"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   time.Time  `json:"ended_at"`
+	RTO       *RTO       `json:"rto,omitempty"`
+	RPO       *RPO       `json:"rpo,omitempty"`
+	Phases    []Phase    `json:"phases"`
+	Events    []Event    `json:"events,omitempty"`
+	Findings  []Finding  `json:"findings"`
+	Failures  []string   `json:"failures,omitempty"`
+	Evidence  []Evidence `json:"evidence,omitempty"`
+}
+
+// RTO is a measured recovery time against its target.
+type RTO struct {
+	Actual        Seconds   `json:"actual"`
+	Target        Seconds   `json:"target"`
+	ProbeInterval Seconds   `json:"probe_interval"`
+	FaultAt       time.Time `json:"fault_at"`
+	VerifiedAt    time.Time `json:"verified_at"`
+	Met           bool      `json:"met"`
+}
+
+// RPO is a measured data loss against its target.
+type RPO struct {
+	Actual Seconds `json:"actual"`
+	Target Seconds `json:"target"`
+	// LostEvents counts what the recovery could not bring back (broker fills
+	// missing from restored state, bars missing from restored data, ...).
+	LostEvents int `json:"lost_events"`
+	// Basis says what the actual was measured from, in words.
+	Basis string `json:"basis"`
+	// NewestRecovered is the timestamp of the newest change present after
+	// recovery; FaultAt the moment the fault was injected.
+	NewestRecovered time.Time `json:"newest_recovered,omitempty"`
+	FaultAt         time.Time `json:"fault_at,omitempty"`
+	Met             bool      `json:"met"`
+}
+
+// Phase is one timed part of a scenario (fault, detect, restore, ...).
+type Phase struct {
+	Name      string    `json:"name"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	// Manual is true for a step the plan leaves to a person; Automated
+	// tells that firedrill did it instead of a person.
+	Manual    bool `json:"manual,omitempty"`
+	Automated bool `json:"automated,omitempty"`
+}
+
+// Duration of the phase.
+func (p Phase) Duration() time.Duration { return p.EndedAt.Sub(p.StartedAt) }
+
+// Event is one timestamped thing that happened during a scenario.
+type Event struct {
+	At     time.Time `json:"at"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// Finding is a line of the plan that did not work as written.
+type Finding struct {
+	At      time.Time `json:"at"`
+	Step    string    `json:"step"`
+	Command string    `json:"command"`
+	Output  string    `json:"output"`
+	// Resolution says what the drill did instead (a corrected step), if anything.
+	Resolution string `json:"resolution,omitempty"`
+}
+
+// Evidence is a named observation that backs a measured value.
+type Evidence struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+}

@@ -1,0 +1,76 @@
+package result
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Human writes a duration the way a person reads it in a plan or a report:
+// "0 s", "2.4 s", "42 s", "3 min 12 s", "1 h 5 min".
+//
+// Below ten seconds it keeps a tenth of a second (a ci profile's recoveries
+// take seconds, and "2 s" would hide a 40% difference); up to an hour it
+// keeps whole seconds; from an hour on, whole minutes. Units are omitted
+// when they are zero ("3 min", "1 h"). The output parses back with
+// drplan.ParseTarget.
+func Human(d time.Duration) string {
+	if d < 0 {
+		return "-" + Human(-d)
+	}
+	if r := d.Round(100 * time.Millisecond); r < 10*time.Second {
+		if r%time.Second == 0 {
+			return strconv.FormatInt(int64(r/time.Second), 10) + " s"
+		}
+		return strconv.FormatFloat(r.Seconds(), 'f', 1, 64) + " s"
+	}
+	if r := d.Round(time.Second); r < time.Hour {
+		m, s := int64(r/time.Minute), int64(r%time.Minute/time.Second)
+		switch {
+		case m == 0:
+			return fmt.Sprintf("%d s", s)
+		case s == 0:
+			return fmt.Sprintf("%d min", m)
+		default:
+			return fmt.Sprintf("%d min %d s", m, s)
+		}
+	}
+	r := d.Round(time.Minute)
+	h, m := int64(r/time.Hour), int64(r%time.Hour/time.Minute)
+	if m == 0 {
+		return fmt.Sprintf("%d h", h)
+	}
+	return fmt.Sprintf("%d h %d min", h, m)
+}
+
+// FaultAt is when the scenario's fault was injected: from its RTO, else its
+// RPO, else its fault_injected event. The second value is false when the
+// scenario never recorded one (it failed before the fault).
+func (s Scenario) FaultAt() (time.Time, bool) {
+	switch {
+	case s.RTO != nil && !s.RTO.FaultAt.IsZero():
+		return s.RTO.FaultAt, true
+	case s.RPO != nil && !s.RPO.FaultAt.IsZero():
+		return s.RPO.FaultAt, true
+	}
+	for _, e := range s.Events {
+		if e.Kind == "fault_injected" {
+			return e.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Passed reports whether every scenario of the run passed (and there was at
+// least one).
+func (r Run) Passed() bool {
+	if len(r.Scenarios) == 0 {
+		return false
+	}
+	for _, s := range r.Scenarios {
+		if s.Status != Passed {
+			return false
+		}
+	}
+	return true
+}

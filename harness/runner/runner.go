@@ -1,0 +1,149 @@
+// Package runner runs a set of drill features end to end: it prepares a
+// run (id, report folder, a sweep of what killed runs left), runs the
+// features with godog, writes results.json and the reports, appends the
+// history, and (for a profile at the plan's cadences, when asked) writes
+// the measured actuals into the DR plan. `go test` and the firedrill
+// command both run drills through here.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"firedrill/harness/drill"
+	"firedrill/harness/profile"
+	"firedrill/harness/result"
+	"firedrill/harness/stack"
+	"firedrill/harness/system"
+	"firedrill/steps"
+)
+
+// Options of a run.
+type Options struct {
+	Features   []string
+	Tags       string
+	Profile    string
+	SystemPath string
+	PlanPath   string
+	// ReportsRoot holds one folder per run and the history.
+	ReportsRoot string
+	UpdatePlan  bool
+	DryRun      bool
+	Operator    drill.Operator
+	Concurrency int
+	// TestingT makes every scenario a Go subtest.
+	TestingT *testing.T
+	// Output receives godog's pretty output and the progress lines.
+	Output io.Writer
+	NoColor bool
+}
+
+// Outcome of a run.
+type Outcome struct {
+	Run       result.Run
+	ReportDir string
+	// Status is godog's: 0 all passed, 1 a scenario failed, 2 bad options.
+	Status int
+	// Secrets the run generated, for checks that none leaked.
+	Secrets []string
+}
+
+// ErrHarness marks a run that could not run its drills (as opposed to a
+// drill that failed).
+var ErrHarness = errors.New("harness error")
+
+// Run runs the drills.
+func Run(ctx context.Context, o Options) (*Outcome, error) {
+	if o.Output == nil {
+		o.Output = os.Stdout
+	}
+	prof, err := profile.Get(o.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	sys, err := system.Load(o.SystemPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	if err := checkFeatures(o.Features); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	runID := stack.NewRunID(time.Now())
+	reportDir := filepath.Join(o.ReportsRoot, runID)
+	// What a killed run left is removed before anything starts.
+	if err := stack.SweepOrphans(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	suite, err := drill.NewSuite(ctx, drill.Options{
+		RunID: runID, Profile: prof, System: sys, PlanPath: o.PlanPath,
+		ReportDir: reportDir, Operator: o.Operator, Log: o.Output,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	// Whatever happens below, this run's objects go.
+	defer func() {
+		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := stack.Sweep(c, runID); err != nil {
+			fmt.Fprintf(o.Output, "firedrill: clean up run %s: %v\n", runID, err)
+		}
+	}()
+	fmt.Fprintf(o.Output, "firedrill: run %s, profile %s, system %q, plan %s\n", runID, prof.Name, sys.Name, o.PlanPath)
+	format := fmt.Sprintf("pretty,junit:%s,cucumber:%s", filepath.Join(reportDir, "junit.xml"), filepath.Join(reportDir, "cucumber.json"))
+	status := godog.TestSuite{
+		Name:                "firedrill",
+		ScenarioInitializer: steps.Initialize(suite),
+		Options: &godog.Options{
+			Format:         format,
+			Paths:          o.Features,
+			Tags:           o.Tags,
+			Strict:         true,
+			Concurrency:    max(o.Concurrency, 1),
+			TestingT:       o.TestingT,
+			Output:         o.Output,
+			NoColors:       o.NoColor,
+			DefaultContext: ctx,
+		},
+	}.Run()
+	out := &Outcome{Run: suite.Result(), ReportDir: reportDir, Status: status, Secrets: suite.Secrets()}
+	if status == 2 {
+		return out, fmt.Errorf("%w: godog rejected the features or options (see above)", ErrHarness)
+	}
+	if len(out.Run.Scenarios) == 0 {
+		return out, fmt.Errorf("%w: no scenario matched tags %q in %s", ErrHarness, o.Tags, strings.Join(o.Features, ", "))
+	}
+	if _, err := suite.WriteResults(); err != nil {
+		return out, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	if err := Publish(out.Run, o.ReportsRoot, reportDir, o.Output, !o.NoColor); err != nil {
+		return out, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	if o.UpdatePlan || o.DryRun {
+		if err := UpdatePlan(ctx, out.Run, prof, o.PlanPath, o.DryRun, o.Output); err != nil {
+			return out, fmt.Errorf("%w: %w", ErrHarness, err)
+		}
+	}
+	return out, nil
+}
+
+func checkFeatures(paths []string) error {
+	if len(paths) == 0 {
+		return errors.New("no feature paths: pass the features folder")
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("read features %s: %w", p, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,451 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/go-connections/nat"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	tc "github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
+	"github.com/testcontainers/testcontainers-go/network"
+	"github.com/testcontainers/testcontainers-go/wait"
+)
+
+// Roles of the containers of a stack; each is also the container's network alias.
+const (
+	RoleMinIO        = "minio"
+	RoleBroker       = "broker"
+	RoleTraderunner  = "traderunner"
+	RoleGitRemote    = "gitremote"
+	RoleBackupServer = "backup-server"
+)
+
+// Buckets MinIO holds for the traderunner's restic repositories.
+const (
+	BucketBackup = "traderunner-backup"
+	BucketCloud  = "traderunner-cloud"
+)
+
+// Ports inside the stack.
+const (
+	PortMinIO       = "9000/tcp"
+	PortBroker      = "8080/tcp"
+	PortTraderunner = "8090/tcp"
+	PortGit         = "9418/tcp"
+)
+
+// Images a stack starts its services from.
+type Images struct {
+	MinIO, Broker, Traderunner, Base string
+}
+
+// Config describes one scenario's stack.
+type Config struct {
+	RunID    string
+	Scenario string
+	Images   Images
+	// TraderunnerEnv is the system's and profile's environment for the
+	// traderunner; the stack adds the wiring and the secrets.
+	TraderunnerEnv map[string]string
+	// BrokerEnv is the profile's environment for the broker.
+	BrokerEnv map[string]string
+	// GitRemote starts a git daemon serving the deployment repository.
+	GitRemote bool
+	// Deadline bounds each container's start (default 60 s).
+	Deadline time.Duration
+	Log      io.Writer
+}
+
+// Secrets generated for one stack. They are handed to containers through
+// their environment and never written to a log, report or result.
+type Secrets struct {
+	MinIOUser, MinIOPassword, ResticPassword string
+}
+
+// List returns the secret values, for redaction.
+func (s Secrets) List() []string {
+	return []string{s.MinIOUser, s.MinIOPassword, s.ResticPassword}
+}
+
+// Stack is one scenario's running containers.
+type Stack struct {
+	cfg     Config
+	Secrets Secrets
+	Network *tc.DockerNetwork
+
+	mu         sync.Mutex
+	containers map[string]*tc.DockerContainer
+	closed     bool
+}
+
+// Start creates the network and starts MinIO, the broker, the git remote
+// (if asked) and the traderunner, in parallel where they do not depend on
+// each other. It returns the half-built stack with any error, so the caller
+// registers Close before checking the error.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.Deadline == 0 {
+		cfg.Deadline = 60 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	s := &Stack{
+		cfg:        cfg,
+		containers: map[string]*tc.DockerContainer{},
+		Secrets: Secrets{
+			MinIOUser:      "fd" + RandomSecret(6),
+			MinIOPassword:  RandomSecret(16),
+			ResticPassword: RandomSecret(16),
+		},
+	}
+	nw, err := network.New(ctx, network.WithLabels(s.labels("network")))
+	if err != nil {
+		return s, fmt.Errorf("create network for %s: %w", cfg.Scenario, err)
+	}
+	s.Network = nw
+
+	type svc struct {
+		role string
+		fn   func(context.Context) error
+	}
+	first := []svc{{RoleMinIO, s.startMinIO}, {RoleBroker, s.startBroker}}
+	if cfg.GitRemote {
+		first = append(first, svc{RoleGitRemote, s.startGitRemote})
+	}
+	first = append(first, svc{RoleTraderunner, s.startTraderunner})
+	errs := make([]error, len(first))
+	var wg sync.WaitGroup
+	for i, v := range first {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := v.fn(ctx); err != nil {
+				errs[i] = fmt.Errorf("start %s: %w", v.role, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return s, err
+	}
+	if err := s.createBuckets(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (s *Stack) labels(role string) map[string]string {
+	return map[string]string{
+		LabelRun:      s.cfg.RunID,
+		LabelScenario: Slug(s.cfg.Scenario),
+		LabelRole:     role,
+		LabelOwner:    Owner(),
+	}
+}
+
+// ContainerName is the Docker name of a role's container.
+func (s *Stack) ContainerName(role string) string {
+	return fmt.Sprintf("firedrill-%s-%s-%s", s.cfg.RunID, Slug(s.cfg.Scenario), role)
+}
+
+func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.ContainerCustomizer) (*tc.DockerContainer, error) {
+	base := []tc.ContainerCustomizer{
+		tc.WithName(s.ContainerName(role)),
+		tc.WithLabels(s.labels(role)),
+		network.WithNetwork([]string{role}, s.Network),
+		tc.WithConfigModifier(func(c *container.Config) { c.Hostname = role }),
+	}
+	c, err := tc.Run(ctx, image, append(base, opts...)...)
+	if c != nil {
+		s.mu.Lock()
+		s.containers[role] = c
+		s.mu.Unlock()
+	}
+	return c, err
+}
+
+func (s *Stack) startMinIO(ctx context.Context) error {
+	_, err := s.run(ctx, RoleMinIO, s.cfg.Images.MinIO,
+		tc.WithEnv(map[string]string{
+			"MINIO_ROOT_USER":     s.Secrets.MinIOUser,
+			"MINIO_ROOT_PASSWORD": s.Secrets.MinIOPassword,
+		}),
+		tc.WithExposedPorts(PortMinIO),
+		tc.WithWaitStrategy(wait.ForHTTP("/minio/health/live").WithPort(PortMinIO).
+			WithPollInterval(100*time.Millisecond).WithStartupTimeout(s.cfg.Deadline)),
+	)
+	return err
+}
+
+func (s *Stack) startBroker(ctx context.Context) error {
+	_, err := s.run(ctx, RoleBroker, s.cfg.Images.Broker,
+		tc.WithEnv(s.cfg.BrokerEnv),
+		tc.WithExposedPorts(PortBroker),
+		tc.WithWaitStrategy(wait.ForHTTP("/healthz").WithPort(PortBroker).
+			WithPollInterval(100*time.Millisecond).WithStartupTimeout(s.cfg.Deadline)),
+	)
+	return err
+}
+
+func (s *Stack) startGitRemote(ctx context.Context) error {
+	_, err := s.run(ctx, RoleGitRemote, s.cfg.Images.Traderunner,
+		tc.WithEntrypoint("git", "daemon", "--verbose", "--reuseaddr", "--export-all", "--base-path=/srv/git", "/srv/git"),
+		tc.WithWaitStrategy(wait.ForLog("Ready to rumble").WithStartupTimeout(s.cfg.Deadline)),
+	)
+	return err
+}
+
+// TraderunnerEnv is the full environment the traderunner gets: the
+// system's and profile's settings, the wiring and the secrets.
+func (s *Stack) TraderunnerEnv() map[string]string {
+	env := map[string]string{}
+	maps.Copy(env, s.cfg.TraderunnerEnv)
+	maps.Copy(env, map[string]string{
+		"TR_BROKER_URL":         "http://" + RoleBroker + ":8080",
+		"TR_MOCK_BROKER_URL":    "http://" + RoleBroker + ":8080",
+		"RESTIC_REPOSITORY":     "s3:http://" + RoleMinIO + ":9000/" + BucketBackup,
+		"TR_CLOUD_REPOSITORY":   "s3:http://" + RoleMinIO + ":9000/" + BucketCloud,
+		"RESTIC_PASSWORD":       s.Secrets.ResticPassword,
+		"AWS_ACCESS_KEY_ID":     s.Secrets.MinIOUser,
+		"AWS_SECRET_ACCESS_KEY": s.Secrets.MinIOPassword,
+	})
+	return env
+}
+
+func (s *Stack) startTraderunner(ctx context.Context) error {
+	env := s.TraderunnerEnv()
+	env["TR_HOST"] = "primary"
+	_, err := s.run(ctx, RoleTraderunner, s.cfg.Images.Traderunner,
+		tc.WithEnv(env),
+		tc.WithExposedPorts(PortTraderunner),
+	)
+	return err
+}
+
+// StartBackupServer starts Q4's backup server from the clean base image:
+// a shell host with git, make and restic, the traderunner's environment and
+// secrets (what the runbook calls "restore environment variables"), and
+// nothing of the primary.
+func (s *Stack) StartBackupServer(ctx context.Context) error {
+	env := s.TraderunnerEnv()
+	env["TR_HOST"] = "backup-server"
+	_, err := s.run(ctx, RoleBackupServer, s.cfg.Images.Base,
+		tc.WithEnv(env),
+		tc.WithEntrypoint("sleep", "infinity"),
+		tc.WithExposedPorts(PortTraderunner),
+	)
+	return err
+}
+
+// Container returns a role's container, or nil.
+func (s *Stack) Container(role string) *tc.DockerContainer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.containers[role]
+}
+
+// Endpoint returns host:port on which a role's port is reachable from here.
+func (s *Stack) Endpoint(ctx context.Context, role, port string) (string, error) {
+	c := s.Container(role)
+	if c == nil {
+		return "", fmt.Errorf("find %s: not started", role)
+	}
+	ep, err := c.PortEndpoint(ctx, nat.Port(port), "")
+	if err != nil {
+		return "", fmt.Errorf("find endpoint of %s %s: %w", role, port, err)
+	}
+	return ep, nil
+}
+
+// ExecResult is what a command run in a container did.
+type ExecResult struct {
+	Command  string
+	Code     int
+	Output   string
+	Started  time.Time
+	Finished time.Time
+}
+
+// Exec runs a bash command line in a role's container, in dir (the
+// image's working directory when empty), with extra environment. A non-zero
+// exit is not an error; a command that cannot be run, or outlives ctx, is.
+func (s *Stack) Exec(ctx context.Context, role, dir, cmdline string, env map[string]string) (ExecResult, error) {
+	c := s.Container(role)
+	res := ExecResult{Command: cmdline, Started: time.Now()}
+	if c == nil {
+		return res, fmt.Errorf("exec in %s: not started", role)
+	}
+	opts := []tcexec.ProcessOption{tcexec.Multiplexed()}
+	if dir != "" {
+		opts = append(opts, tcexec.WithWorkingDir(dir))
+	}
+	if len(env) > 0 {
+		var kv []string
+		for k, v := range env {
+			kv = append(kv, k+"="+v)
+		}
+		opts = append(opts, tcexec.WithEnv(kv))
+	}
+	type out struct {
+		code int
+		text string
+		err  error
+	}
+	done := make(chan out, 1)
+	go func() {
+		code, r, err := c.Exec(ctx, []string{"bash", "-c", cmdline}, opts...)
+		var buf bytes.Buffer
+		if r != nil {
+			_, _ = io.Copy(&buf, r)
+		}
+		done <- out{code, buf.String(), err}
+	}()
+	select {
+	case o := <-done:
+		res.Finished = time.Now()
+		res.Code, res.Output = o.code, o.text
+		if o.err != nil {
+			return res, fmt.Errorf("exec %q in %s: %w", cmdline, role, o.err)
+		}
+		return res, nil
+	case <-ctx.Done():
+		res.Finished = time.Now()
+		return res, fmt.Errorf("exec %q in %s: %w", cmdline, role, ctx.Err())
+	}
+}
+
+// CopyOut reads a file from a role's container.
+func (s *Stack) CopyOut(ctx context.Context, role, path string) ([]byte, error) {
+	c := s.Container(role)
+	if c == nil {
+		return nil, fmt.Errorf("copy %s from %s: not started", path, role)
+	}
+	rc, err := c.CopyFileFromContainer(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("copy %s from %s: %w", path, role, err)
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// CopyIn writes a file into a role's container.
+func (s *Stack) CopyIn(ctx context.Context, role, path string, data []byte, mode int64) error {
+	c := s.Container(role)
+	if c == nil {
+		return fmt.Errorf("copy %s into %s: not started", path, role)
+	}
+	if err := c.CopyToContainer(ctx, data, path, mode); err != nil {
+		return fmt.Errorf("copy %s into %s: %w", path, role, err)
+	}
+	return nil
+}
+
+// Remove destroys a role's container and its anonymous volumes at once.
+func (s *Stack) Remove(ctx context.Context, role string) error {
+	s.mu.Lock()
+	c := s.containers[role]
+	delete(s.containers, role)
+	s.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	return removeContainer(ctx, c.GetContainerID())
+}
+
+// MinIO returns a client for the stack's MinIO, reached from this process.
+func (s *Stack) MinIO(ctx context.Context) (*minio.Client, error) {
+	ep, err := s.Endpoint(ctx, RoleMinIO, PortMinIO)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := minio.New(ep, &minio.Options{
+		Creds:      credentials.NewStaticV4(s.Secrets.MinIOUser, s.Secrets.MinIOPassword, ""),
+		MaxRetries: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to minio: %w", err)
+	}
+	return cl, nil
+}
+
+func (s *Stack) createBuckets(ctx context.Context) error {
+	cl, err := s.MinIO(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range []string{BucketBackup, BucketCloud} {
+		c, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := cl.MakeBucket(c, b, minio.MakeBucketOptions{})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// Logs returns a role's container output, secrets redacted.
+func (s *Stack) Logs(ctx context.Context, role string) (string, error) {
+	c := s.Container(role)
+	if c == nil {
+		return "", fmt.Errorf("read logs of %s: not started", role)
+	}
+	rc, err := c.Logs(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read logs of %s: %w", role, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	return s.Redact(string(b)), err
+}
+
+// Redact removes the stack's secrets from text.
+func (s *Stack) Redact(text string) string {
+	for _, sec := range s.Secrets.List() {
+		if sec != "" {
+			text = strings.ReplaceAll(text, sec, "[redacted]")
+		}
+	}
+	return text
+}
+
+// Roles lists the roles started so far.
+func (s *Stack) Roles() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var r []string
+	for k := range s.containers {
+		r = append(r, k)
+	}
+	return r
+}
+
+// Close removes every container of the stack and its network. It runs on a
+// context of its own, so it completes even when ctx was cancelled, and it is
+// safe to call more than once.
+func (s *Stack) Close(ctx context.Context) error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+	defer cancel()
+	// Remove by label: that also catches containers created outside Start.
+	return SweepScenario(cctx, s.cfg.RunID, Slug(s.cfg.Scenario))
+}

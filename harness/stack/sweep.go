@@ -1,0 +1,214 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	tc "github.com/testcontainers/testcontainers-go"
+)
+
+// Leftovers counts the Docker objects labelled firedrill.run (of one run,
+// or of any run when runID is empty).
+type Leftovers struct {
+	Containers, Networks, Volumes int
+}
+
+// Zero reports whether nothing is left.
+func (l Leftovers) Zero() bool { return l.Containers+l.Networks+l.Volumes == 0 }
+
+func (l Leftovers) String() string {
+	return fmt.Sprintf("%d container(s), %d network(s), %d volume(s)", l.Containers, l.Networks, l.Volumes)
+}
+
+func client(ctx context.Context) (*tc.DockerClient, error) {
+	cl, err := tc.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to docker: %w", err)
+	}
+	return cl, nil
+}
+
+func runFilter(runID, scenario string) filters.Args {
+	f := filters.NewArgs()
+	if runID == "" {
+		f.Add("label", LabelRun)
+	} else {
+		f.Add("label", LabelRun+"="+runID)
+	}
+	if scenario != "" {
+		f.Add("label", LabelScenario+"="+scenario)
+	}
+	return f
+}
+
+// Count lists what is labelled with runID (any run when empty).
+func Count(ctx context.Context, runID string) (Leftovers, error) {
+	cl, err := client(ctx)
+	if err != nil {
+		return Leftovers{}, err
+	}
+	defer cl.Close()
+	f := runFilter(runID, "")
+	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return Leftovers{}, fmt.Errorf("list containers: %w", err)
+	}
+	ns, err := cl.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return Leftovers{}, fmt.Errorf("list networks: %w", err)
+	}
+	vs, err := cl.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return Leftovers{}, fmt.Errorf("list volumes: %w", err)
+	}
+	return Leftovers{len(cs), len(ns), len(vs.Volumes)}, nil
+}
+
+// Sweep removes every container, network and volume of a run (of every
+// run when runID is empty).
+func Sweep(ctx context.Context, runID string) error {
+	return sweep(ctx, runFilter(runID, ""), nil)
+}
+
+// SweepScenario removes what one scenario of a run made.
+func SweepScenario(ctx context.Context, runID, scenario string) error {
+	return sweep(ctx, runFilter(runID, scenario), nil)
+}
+
+// SweepOrphans removes what runs whose process is gone left behind: objects
+// whose owner label names a process on this host that no longer exists
+// (a run killed with SIGKILL). Objects of live runs are kept.
+func SweepOrphans(ctx context.Context) error {
+	host, _ := os.Hostname()
+	return sweep(ctx, runFilter("", ""), func(labels map[string]string) bool {
+		owner := labels[LabelOwner]
+		h, pidText, ok := strings.Cut(owner, "/")
+		if !ok || h != host {
+			return false
+		}
+		pid, err := strconv.Atoi(pidText)
+		if err != nil {
+			return false
+		}
+		return !alive(pid)
+	})
+}
+
+func alive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+func sweep(ctx context.Context, f filters.Args, keep func(map[string]string) bool) error {
+	cl, err := client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	match := func(l map[string]string) bool { return keep == nil || keep(l) }
+	var errs []error
+	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs {
+		if !match(c.Labels) {
+			continue
+		}
+		if err := cl.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove container %s: %w", strings.Join(c.Names, ","), err))
+		}
+	}
+	ns, err := cl.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
+	}
+	for _, n := range ns {
+		if !match(n.Labels) {
+			continue
+		}
+		if err := cl.NetworkRemove(ctx, n.ID); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+		}
+	}
+	vs, err := cl.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("list volumes: %w", err))...)
+	}
+	for _, v := range vs.Volumes {
+		if !match(v.Labels) {
+			continue
+		}
+		if err := cl.VolumeRemove(ctx, v.Name, true); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func removeContainer(ctx context.Context, id string) error {
+	cl, err := client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		return fmt.Errorf("remove container %s: %w", id[:12], err)
+	}
+	return nil
+}
+
+// Signal sends a signal to a role's container main process.
+func (s *Stack) Signal(ctx context.Context, role, signal string) error {
+	if err := s.own(ctx, role); err != nil {
+		return err
+	}
+	cl, err := client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if err := cl.ContainerKill(ctx, s.Container(role).GetContainerID(), signal); err != nil {
+		return fmt.Errorf("send %s to %s: %w", signal, role, err)
+	}
+	return nil
+}
+
+// own refuses to act on a container that is not this run's: the blast
+// radius of a fault is the run's own containers.
+func (s *Stack) own(ctx context.Context, role string) error {
+	c := s.Container(role)
+	if c == nil {
+		return fmt.Errorf("act on %s: not started in this scenario", role)
+	}
+	info, err := c.Inspect(ctx)
+	if err != nil {
+		return fmt.Errorf("inspect %s: %w", role, err)
+	}
+	if got := info.Config.Labels[LabelRun]; got != s.cfg.RunID {
+		return fmt.Errorf("act on container %s: it is labelled %s=%q, not this run's %q: refused", info.Name, LabelRun, got, s.cfg.RunID)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "No such") || strings.Contains(err.Error(), "not found"))
+}
+
+// SweepOwned removes everything this process made, in every run.
+func SweepOwned(ctx context.Context) error {
+	me := Owner()
+	return sweep(ctx, runFilter("", ""), func(labels map[string]string) bool { return labels[LabelOwner] == me })
+}

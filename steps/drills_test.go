@@ -1,0 +1,135 @@
+package steps_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"firedrill/harness/runner"
+	"firedrill/harness/stack"
+)
+
+var (
+	tags    = flag.String("firedrill.tags", os.Getenv("FIREDRILL_TAGS"), "godog tag expression selecting drills (also FIREDRILL_TAGS)")
+	prof    = flag.String("firedrill.profile", envOr("FIREDRILL_PROFILE", "ci"), "profile: ci or quarterly (also FIREDRILL_PROFILE)")
+	plan    = flag.String("firedrill.plan", envOr("FIREDRILL_PLAN", "../docs/dr-plan.md"), "DR plan whose RTO/RPO table holds the targets")
+	sys     = flag.String("firedrill.system", envOr("FIREDRILL_SYSTEM", "../systems/reference.yml"), "system description")
+	reports = flag.String("firedrill.reports", envOr("FIREDRILL_REPORTS", "../reports"), "reports folder")
+	conc    = flag.Int("firedrill.concurrency", 1, "scenarios run side by side")
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// TestDrills runs the drill features against real containers; every
+// scenario is a subtest.
+func TestDrills(t *testing.T) {
+	if err := dockerReachable(); err != nil {
+		msg := "Docker is not reachable (" + err.Error() + "): start the Docker engine (systemctl start docker) or set DOCKER_HOST, then 'make images'"
+		switch {
+		case os.Getenv("CI") == "true":
+			t.Fatal(msg)
+		case testing.Short():
+			t.Skip("skipping drills in -short mode: " + msg)
+		default:
+			t.Fatal(msg)
+		}
+	}
+	ctx, stop := runner.WithSignals(context.Background(), os.Stdout)
+	defer stop()
+	// End before go test's own -timeout panics, so cleanup still runs.
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-45*time.Second))
+		defer cancel()
+	}
+	out, err := runner.Run(ctx, runner.Options{
+		Features:    []string{"../features"},
+		Tags:        *tags,
+		Profile:     *prof,
+		SystemPath:  *sys,
+		PlanPath:    *plan,
+		ReportsRoot: *reports,
+		Concurrency: *conc,
+		TestingT:    t,
+		Output:      os.Stdout,
+		NoColor:     true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := stack.Count(context.Background(), out.Run.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !left.Zero() {
+		t.Fatalf("run %s left %s behind", out.Run.RunID, left)
+	}
+	assertNoSecrets(t, out)
+}
+
+// assertNoSecrets searches every file the run wrote for its secrets.
+func assertNoSecrets(t *testing.T, out *runner.Outcome) {
+	t.Helper()
+	files, err := listFiles(out.ReportDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range out.Secrets {
+			if s != "" && strings.Contains(string(b), s) {
+				t.Errorf("a generated secret appears in %s", f)
+			}
+		}
+	}
+}
+
+func listFiles(dir string) ([]string, error) {
+	var out []string
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		p := dir + "/" + e.Name()
+		if e.IsDir() {
+			sub, err := listFiles(p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func dockerReachable() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "docker", "version", "-f", "{{.Server.Version}}").CombinedOutput()
+	if err != nil {
+		return &dockerErr{strings.TrimSpace(string(b)), err}
+	}
+	return nil
+}
+
+type dockerErr struct {
+	out string
+	err error
+}
+
+func (e *dockerErr) Error() string { return e.err.Error() + ": " + e.out }
