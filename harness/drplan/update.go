@@ -190,9 +190,10 @@ func fitCell(raw, content string, a alignment) string {
 }
 
 // Update writes actuals and the Last Tested line into the plan at path
-// (see Rewrite). It holds an exclusive lock on a sidecar ".<name>.lock"
-// file for the whole read-rewrite-write, waiting at most opts.LockTimeout
-// for another updater; it writes a temporary file in the same directory,
+// (see Rewrite). It holds an exclusive lock (flock) on a sidecar
+// ".<name>.lock" file, removed when done, for the whole
+// read-rewrite-write, waiting at most opts.LockTimeout for another
+// updater; it writes a temporary file in the same directory,
 // syncs it and renames it over the plan, keeping the file's mode, so the
 // plan is either wholly old or wholly new. When the plan already reads as
 // it would be written, nothing is written. On any error the plan is

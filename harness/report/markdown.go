@@ -40,15 +40,15 @@ func Markdown(w io.Writer, run result.Run, opts Options) error {
 	out := &errWriter{w: w}
 	first, second := runLines(run)
 	out.printf("## %s\n\n%s\n\n", first, second)
-	out.printf("%s\n", markdownTable(summaryHeader, summaryRows(run, plain)))
+	out.printf("%s\n", markdownTable(summaryHeader, summaryRows(run, strong)))
 
-	if rows := trendRows(run, opts, plain); rows != nil {
+	if rows := trendRows(run, opts, strong); rows != nil {
 		out.printf("\n### Against earlier %s runs\n\nA regression is an RTO or RPO worse than the previous run's by more than %s.\n\n%s\n",
 			run.Profile.Name, thresholdText(opts), markdownTable(trendHeader, rows))
 	}
 
 	for _, s := range run.Scenarios {
-		out.printf("\n### %s: %s\n\n", title(s), s.Status)
+		out.printf("\n### %s: %s\n\n", title(s), status(s.Status, strong))
 		lines := []string{recoveryLine(s)}
 		if l := rpoLine(s); l != "" {
 			lines = append(lines, l)

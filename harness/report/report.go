@@ -43,6 +43,20 @@ type painter func(s string, colors ...text.Color) string
 
 func plain(s string, _ ...text.Color) string { return s }
 
+// strong marks in Markdown what the terminal paints bold red (a failure,
+// a missed target, a regression).
+func strong(s string, colors ...text.Color) string {
+	if s == "" {
+		return s
+	}
+	for _, c := range colors {
+		if c == text.FgRed {
+			return "**" + s + "**"
+		}
+	}
+	return s
+}
+
 // ansi colours with escape codes regardless of go-pretty's global colour
 // switch: the caller has already decided.
 func ansi(s string, colors ...text.Color) string {
@@ -210,7 +224,7 @@ func rpoLine(s result.Scenario) string {
 	if s.RPO.Basis != "" {
 		line += ": " + s.RPO.Basis
 	}
-	return line + fmt.Sprintf(" · %d lost", s.RPO.LostEvents)
+	return line + fmt.Sprintf(" · lost events: %d", s.RPO.LostEvents)
 }
 
 // lastLines keeps the last n non-empty lines of a command's output, each

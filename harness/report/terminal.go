@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -71,14 +70,16 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 
 	t := newTerminalTable(summaryHeader)
 	t.AppendRows(summaryRows(run, paint))
-	t.SetColumnConfigs([]table.ColumnConfig{{Number: 2, WidthMax: 36}, {Number: 3, WidthMax: 24}})
+	t.SetColumnConfigs([]table.ColumnConfig{
+		{Number: 2, WidthMax: 32, WidthMaxEnforcer: text.WrapSoft}, {Number: 3, WidthMax: 24, WidthMaxEnforcer: text.WrapSoft},
+	})
 	out.printf("%s\n", t.Render())
 
 	if rows := trendRows(run, opts, paint); rows != nil {
 		out.printf("\n%s\n", paint(fmt.Sprintf("Against earlier %s runs (regression: worse than the previous by more than %s)", run.Profile.Name, thresholdText(opts)), text.Bold))
 		t := newTerminalTable(trendHeader)
 		t.AppendRows(rows)
-		t.SetColumnConfigs([]table.ColumnConfig{{Number: 2, WidthMax: 30}})
+		t.SetColumnConfigs([]table.ColumnConfig{{Number: 2, WidthMax: 30, WidthMaxEnforcer: text.WrapSoft}})
 		out.printf("%s\n", t.Render())
 	}
 
@@ -99,14 +100,23 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 		}
 		if len(s.Findings) > 0 {
 			out.printf("%s\n", paint(fmt.Sprintf("Findings (%d): steps of the plan that did not work as written", len(s.Findings)), text.FgYellow, text.Bold))
-			t := newTerminalTable(table.Row{"#", "Step", "Command", "Output (end)", "Resolution"})
+			fault, hasFault := s.FaultAt()
 			for i, f := range s.Findings {
-				t.AppendRow(table.Row{i + 1, f.Step, f.Command, strings.Join(lastLines(f.Output, 3, 60), "\n"), f.Resolution})
+				when := ""
+				if hasFault && !f.At.IsZero() {
+					when = " (" + offset(fault, f.At) + ")"
+				}
+				out.printf("  F%d %s%s\n", i+1, f.Step, when)
+				if f.Command != "" {
+					out.printf("     $ %s\n", f.Command)
+				}
+				for _, l := range lastLines(f.Output, 3, 100) {
+					out.printf("     %s\n", l)
+				}
+				if f.Resolution != "" {
+					out.printf("     → %s\n", f.Resolution)
+				}
 			}
-			t.SetColumnConfigs([]table.ColumnConfig{
-				{Number: 2, WidthMax: 28}, {Number: 3, WidthMax: 32}, {Number: 4, WidthMax: 60}, {Number: 5, WidthMax: 36},
-			})
-			out.printf("%s\n", t.Render())
 		}
 		for _, f := range s.Failures {
 			out.printf("%s %s\n", paint("✗", text.FgRed, text.Bold), f)

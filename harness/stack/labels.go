@@ -15,6 +15,14 @@ func init() {
 	// This must happen before the first testcontainers-go call reads its
 	// configuration, which is why it lives in the package that makes them.
 	_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	// With a local engine (unix socket) published ports are on loopback.
+	// testcontainers-go would otherwise guess a gateway address when this
+	// process looks containerised. A remote DOCKER_HOST, or an explicit
+	// override, is left to testcontainers-go.
+	dh := os.Getenv("DOCKER_HOST")
+	if os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && (dh == "" || strings.HasPrefix(dh, "unix://")) {
+		_ = os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	}
 }
 
 // Label keys every Docker object of a run carries.

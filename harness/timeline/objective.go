@@ -144,6 +144,15 @@ func (t *Timeline) RTOResult(target, probeInterval time.Duration) (*result.RTO, 
 	}, nil
 }
 
+// RPOResult states a measured RPO as the result model holds it, with Met
+// set against target; basis says in words what it was measured from.
+func RPOResult(actual, target time.Duration, basis string, ev RPOEvidence) *result.RPO {
+	return &result.RPO{
+		Actual: result.Sec(actual), Target: result.Sec(target), LostEvents: ev.Lost, Basis: basis,
+		NewestRecovered: ev.NewestRecovered, FaultAt: ev.FaultAt, Met: actual <= target,
+	}
+}
+
 // roundPair rounds actual and target for a message: to whole seconds when
 // that still shows actual over target, else as finely as needed (down to a
 // millisecond) so the message never reads "RTO 5s exceeded target 5s".

@@ -425,6 +425,16 @@ func TestRTOResult(t *testing.T) {
 	}
 }
 
+func TestRPOResult(t *testing.T) {
+	ev := RPOEvidence{NewestRecovered: at("10:02:04"), FaultAt: at("10:02:11"), Lost: 3, LostWhat: "fill"}
+	got := RPOResult(7*time.Second, 5*time.Second, "newest state change in the restored snapshot", ev)
+	want := &result.RPO{Actual: 7, Target: 5, LostEvents: 3, Basis: "newest state change in the restored snapshot",
+		NewestRecovered: at("10:02:04"), FaultAt: at("10:02:11"), Met: false}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("RPOResult() = %+v, want %+v", got, want)
+	}
+}
+
 // TestConcurrentMarks: steps and probes mark from different goroutines.
 // Run with -race to make it bite.
 func TestConcurrentMarks(t *testing.T) {
