@@ -35,9 +35,9 @@ Feature: Q4 drill: complete server failure (plan scenario 4, row "Complete serve
       restic -r "$TR_CLOUD_REPOSITORY" restore latest --tag state --target /tmp/restore
       cp -a /tmp/restore/opt/trading/traderunner/. /opt/trading/traderunner/
       """
-    Then the RPO is measured from the restored state in "/opt/trading/traderunner/artifacts/state"
     When the operator installs the dependencies
-    And the operator logs into the broker and notes the positions and pending orders
+    Then the RPO is measured from the restored state in "/opt/trading/traderunner/artifacts/state"
+    When the operator logs into the broker and notes the positions and pending orders
     And the operator runs "reconcile with the broker":
       """
       make reconcile

@@ -186,7 +186,9 @@ func register(g *godog.ScenarioContext) {
 		return sc.MeasureGitRPO(ctx, strings.Fields(strings.ReplaceAll(paths, ",", " "))...)
 	}))
 	g.Step(`^"([^"]+)" equals the committed file byte for byte$`,
-		withText(func(ctx context.Context, sc *drill.Scenario, f string) error { return sc.FileMatchesCommit(ctx, f, "HEAD") }))
+		withText(func(ctx context.Context, sc *drill.Scenario, f string) error {
+			return sc.FileMatchesCommit(ctx, f, "HEAD")
+		}))
 	g.Step(`^the recovery is verified by "([^"]+)"$`,
 		withText(func(ctx context.Context, sc *drill.Scenario, cmd string) error { return sc.VerifiedBy(ctx, cmd) }))
 	g.Step(`^the RTO is within the plan's target$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckRTO() }))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"firedrill/harness/probe"
 	"firedrill/harness/stack"
 )
 
@@ -170,11 +171,11 @@ func jsonPart(s string) string {
 func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want time.Duration) error {
 	var snaps []snapshot
 	limit := time.Duration(n+2)*want + time.Minute
-	deadline := time.Now().Add(limit)
-	for {
+	_, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
 		all, err := sc.resticSnapshots(ctx, "")
 		if err != nil {
-			return sc.fail(err)
+			// The repository may not be initialised yet.
+			return false, err.Error(), nil
 		}
 		snaps = snaps[:0]
 		for _, s := range all {
@@ -184,17 +185,10 @@ func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want
 				}
 			}
 		}
-		if len(snaps) >= n {
-			break
-		}
-		if time.Now().After(deadline) {
-			return sc.fail(fmt.Errorf("snapshot cadence: %d %q snapshots after %s, want %d", len(snaps), tag, limit, n))
-		}
-		select {
-		case <-ctx.Done():
-			return sc.fail(ctx.Err())
-		case <-time.After(sc.suite.opts.Profile.ProbeInterval):
-		}
+		return len(snaps) >= n, fmt.Sprintf("%d %q snapshots", len(snaps), tag), nil
+	})
+	if err != nil {
+		return sc.fail(fmt.Errorf("snapshot cadence: want %d %q snapshots: %w", n, tag, err))
 	}
 	var gaps []string
 	var max time.Duration

@@ -217,22 +217,33 @@ func (sc *Scenario) awaitHealth(ctx context.Context, mode string, limit time.Dur
 // in MinIO (seen through MinIO itself, and by tag through restic), and
 // marks the steady state.
 func (sc *Scenario) AwaitBackups(ctx context.Context) error {
+	repos := []struct{ bucket, repo string }{
+		{stack.BucketBackup, ""},
+		{stack.BucketCloud, "$TR_CLOUD_REPOSITORY"},
+	}
 	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, deployLimit, func(ctx context.Context) (bool, string, error) {
-		n, err := sc.snapshotObjects(ctx, stack.BucketBackup)
-		if err != nil || n < 2 {
-			return false, fmt.Sprintf("%d snapshot objects in %s", n, stack.BucketBackup), err
-		}
-		snaps, err := sc.resticSnapshots(ctx, "")
-		if err != nil {
-			return false, err.Error(), nil
-		}
-		tags := map[string]int{}
-		for _, s := range snaps {
-			for _, t := range s.Tags {
-				tags[t]++
+		var details []string
+		for _, r := range repos {
+			n, err := sc.snapshotObjects(ctx, r.bucket)
+			if err != nil || n < 2 {
+				return false, fmt.Sprintf("%d snapshot objects in %s", n, r.bucket), err
 			}
+			snaps, err := sc.resticSnapshots(ctx, r.repo)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			tags := map[string]int{}
+			for _, s := range snaps {
+				for _, t := range s.Tags {
+					tags[t]++
+				}
+			}
+			if tags["state"] == 0 || tags["data"] == 0 {
+				return false, fmt.Sprintf("%s snapshots by tag %v", r.bucket, tags), nil
+			}
+			details = append(details, fmt.Sprintf("%s: %d state, %d data", r.bucket, tags["state"], tags["data"]))
 		}
-		return tags["state"] > 0 && tags["data"] > 0, fmt.Sprintf("snapshots by tag %v", tags), nil
+		return true, strings.Join(details, "; "), nil
 	})
 	if err != nil {
 		return sc.fail(fmt.Errorf("wait for first backups in MinIO: %w", err))

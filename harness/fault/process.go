@@ -16,7 +16,9 @@ func Kill(sh Shell, name, command string) Fault {
 
 func (k *kill) Name() string { return k.name }
 
-func (k *kill) Inject(ctx context.Context) error { return mustRun(ctx, k.sh, "inject "+k.name, k.command) }
+func (k *kill) Inject(ctx context.Context) error {
+	return mustRun(ctx, k.sh, "inject "+k.name, k.command)
+}
 
 // Undo does nothing: a killed process is restarted by the recovery, not by
 // firedrill.

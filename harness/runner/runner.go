@@ -43,7 +43,7 @@ type Options struct {
 	// TestingT makes every scenario a Go subtest.
 	TestingT *testing.T
 	// Output receives godog's pretty output and the progress lines.
-	Output io.Writer
+	Output  io.Writer
 	NoColor bool
 }
 

@@ -19,6 +19,8 @@ import (
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"firedrill/harness/probe"
 )
 
 // Roles of the containers of a stack; each is also the container's network alias.
@@ -181,7 +183,7 @@ func (s *Stack) startMinIO(ctx context.Context) error {
 			"MINIO_ROOT_PASSWORD": s.Secrets.MinIOPassword,
 		}),
 		tc.WithExposedPorts(PortMinIO),
-		tc.WithWaitStrategy(wait.ForHTTP("/minio/health/live").WithPort(PortMinIO).
+		tc.WithWaitStrategy(wait.ForHTTP("/minio/health/ready").WithPort(PortMinIO).
 			WithPollInterval(100*time.Millisecond).WithStartupTimeout(s.cfg.Deadline)),
 	)
 	return err
@@ -384,9 +386,17 @@ func (s *Stack) createBuckets(ctx context.Context) error {
 		return err
 	}
 	for _, b := range []string{BucketBackup, BucketCloud} {
-		c, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := cl.MakeBucket(c, b, minio.MakeBucketOptions{})
-		cancel()
+		// MinIO answers ready a moment before it accepts bucket calls
+		// ("Server not initialized yet"): retry at a fixed pace, bounded.
+		_, err := probe.Until(ctx, 100*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, string, error) {
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			err := cl.MakeBucket(c, b, minio.MakeBucketOptions{})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			return true, "", nil
+		})
 		if err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
