@@ -1,0 +1,211 @@
+package fault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// localShell runs scripts with bash in a folder, as a server's shell would.
+type localShell struct{ dir string }
+
+func (l localShell) Run(ctx context.Context, script string) (int, string, error) {
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = l.dir
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), string(out), nil
+	}
+	return 0, string(out), err
+}
+
+func setup(t *testing.T) (localShell, string) {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "f.bin"), bytes.Repeat([]byte{0xAA}, 100), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yml := "guards:\n  enabled: true\n  max_daily_loss: 1000\n  max_drawdown: 1500\nbroker:\n  max_retries: 3\n"
+	if err := os.WriteFile(filepath.Join(dir, "risk.yml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", dir)
+	return localShell{dir}, dir
+}
+
+func read(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFileFaults(t *testing.T) {
+	ctx := context.Background()
+	sh, dir := setup(t)
+	orig := read(t, filepath.Join(dir, "data", "f.bin"))
+
+	t.Run("flip bit keeps size, changes one bit, undo restores", func(t *testing.T) {
+		f := FlipBit(sh, "data/f.bin")
+		if err := f.Inject(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := read(t, filepath.Join(dir, "data", "f.bin"))
+		if len(got) != len(orig) {
+			t.Fatalf("size %d, want %d", len(got), len(orig))
+		}
+		diff := 0
+		for i := range got {
+			diff += bitsSet(got[i] ^ orig[i])
+		}
+		if diff != 1 {
+			t.Fatalf("%d bits differ, want 1", diff)
+		}
+		// Recovery did nothing: undo leaves the damaged file (it exists),
+		// and removes its saved copy.
+		if err := f.Undo(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("truncate", func(t *testing.T) {
+		f := Truncate(sh, "data/f.bin", 10)
+		if err := f.Inject(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(read(t, filepath.Join(dir, "data", "f.bin"))); n != 10 {
+			t.Fatalf("size %d, want 10", n)
+		}
+	})
+
+	t.Run("delete dir and undo puts it back", func(t *testing.T) {
+		f := DeleteDir(sh, "data")
+		if err := f.Inject(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
+			t.Fatalf("data still there: %v", err)
+		}
+		if err := f.Undo(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data", "f.bin")); err != nil {
+			t.Fatalf("undo did not restore: %v", err)
+		}
+	})
+
+	t.Run("missing path is an error naming it", func(t *testing.T) {
+		err := DeleteDir(sh, "nope").Inject(ctx)
+		if err == nil || !strings.Contains(err.Error(), "nope does not exist") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestSetYAMLValue(t *testing.T) {
+	ctx := context.Background()
+	sh, dir := setup(t)
+	f, err := SetYAMLValue(sh, "risk.yml", "guards.max_daily_loss", "-1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := string(read(t, filepath.Join(dir, "risk.yml")))
+	want := "guards:\n  enabled: true\n  max_daily_loss: -1000\n  max_drawdown: 1500\nbroker:\n  max_retries: 3\n"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := SetYAMLValue(sh, "risk.yml", "guards;rm -rf /", "1"); err == nil {
+		t.Fatal("a key that is not a dotted name must be refused")
+	}
+	missing, _ := SetYAMLValue(sh, "risk.yml", "guards.no_such_key", "1")
+	if err := missing.Inject(ctx); err == nil {
+		t.Fatal("setting a key the file lacks must fail, not silently pass")
+	}
+}
+
+func TestOverwriteAndAppend(t *testing.T) {
+	ctx := context.Background()
+	sh, dir := setup(t)
+	if err := Overwrite(sh, "risk.yml", "broken YAML", []byte("a: [1\n")).Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(read(t, filepath.Join(dir, "risk.yml"))); got != "a: [1\n" {
+		t.Fatalf("got %q", got)
+	}
+	if err := Append(sh, "risk.yml", "it's @@ broken").Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(read(t, filepath.Join(dir, "risk.yml"))); got != "a: [1\nit's @@ broken\n" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+type fakeDC struct {
+	removed bool
+	calls   []string
+}
+
+func (f *fakeDC) RemoveServer(context.Context) error {
+	f.calls = append(f.calls, "remove")
+	return nil
+}
+
+func (f *fakeDC) WipeLocalBackups(context.Context) (int, error) {
+	f.calls = append(f.calls, "wipe")
+	return 7, nil
+}
+
+func TestLoseServerAndUndoOrder(t *testing.T) {
+	dc := &fakeDC{}
+	f := LoseServer(dc)
+	if err := f.Inject(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(dc.calls, ",") != "remove,wipe" || f.(*loseServer).Wiped() != 7 {
+		t.Fatalf("calls %v wiped %d", dc.calls, f.(*loseServer).Wiped())
+	}
+	var order []string
+	faults := []Fault{rec{"a", &order}, rec{"b", &order}, rec{"c", &order}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // undo must survive a cancelled scenario
+	if errs := UndoAll(ctx, faults); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	if strings.Join(order, "") != "cba" {
+		t.Fatalf("undo order %v, want last-in first-out", order)
+	}
+}
+
+type rec struct {
+	name  string
+	order *[]string
+}
+
+func (r rec) Name() string                   { return r.name }
+func (r rec) Inject(context.Context) error   { return nil }
+func (r rec) Undo(ctx context.Context) error { *r.order = append(*r.order, r.name); return ctx.Err() }
+
+func bitsSet(b byte) int {
+	n := 0
+	for ; b != 0; b &= b - 1 {
+		n++
+	}
+	return n
+}
