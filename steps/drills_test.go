@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"firedrill/harness/runner"
-	"firedrill/harness/stack"
 )
 
 var (
@@ -66,7 +65,7 @@ func TestDrills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	left, err := stack.Count(context.Background(), out.Run.RunID)
+	left, err := runner.Leftovers(context.Background(), out.Run.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}

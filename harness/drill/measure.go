@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -149,7 +150,7 @@ func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
 		pb, err1 := sc.publishedAt(ctx, symbol, b.Newest)
 		pa, err2 := sc.publishedAt(ctx, symbol, a.Newest)
 		if err1 != nil || err2 != nil {
-			return sc.fail(fmt.Errorf("measure data RPO: %v %v", err1, err2))
+			return sc.fail(fmt.Errorf("measure data RPO: %w", errors.Join(err1, err2)))
 		}
 		if d := pb.Sub(pa); d > worst {
 			worst = d
@@ -313,8 +314,11 @@ func (sc *Scenario) PositionsMatchBroker(ctx context.Context) error {
 		return sc.fail(err)
 	}
 	r, err := sc.exec(ctx, "cat artifacts/state/positions.json", nil)
-	if err != nil || r.Code != 0 {
-		return sc.fail(fmt.Errorf("read positions.json: %v %s", err, lastLines(r.Output, 2)))
+	if err != nil {
+		return sc.fail(fmt.Errorf("read positions.json: %w", err))
+	}
+	if r.Code != 0 {
+		return sc.fail(fmt.Errorf("read positions.json: exit %d: %s", r.Code, lastLines(r.Output, 2)))
 	}
 	var pos struct {
 		Positions map[string]float64 `json:"positions"`

@@ -102,8 +102,11 @@ func (sc *Scenario) MinIOHasBuckets(ctx context.Context) error {
 	}
 	for _, b := range []string{stack.BucketBackup, stack.BucketCloud} {
 		ok, err := cl.BucketExists(ctx, b)
-		if err != nil || !ok {
-			return sc.fail(fmt.Errorf("minio bucket %s: exists=%v: %v", b, ok, err))
+		if err != nil {
+			return sc.fail(fmt.Errorf("check minio bucket %s: %w", b, err))
+		}
+		if !ok {
+			return sc.fail(fmt.Errorf("check minio bucket %s: it does not exist", b))
 		}
 	}
 	return nil

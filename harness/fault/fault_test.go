@@ -158,8 +158,7 @@ func TestOverwriteAndAppend(t *testing.T) {
 }
 
 type fakeDC struct {
-	removed bool
-	calls   []string
+	calls []string
 }
 
 func (f *fakeDC) RemoveServer(context.Context) error {

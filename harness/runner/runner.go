@@ -147,3 +147,8 @@ func checkFeatures(paths []string) error {
 	}
 	return nil
 }
+
+// Leftovers counts the Docker objects a run left behind.
+func Leftovers(ctx context.Context, runID string) (stack.Leftovers, error) {
+	return stack.Count(ctx, runID)
+}
