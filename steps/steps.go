@@ -84,12 +84,18 @@ func withScript(fn func(context.Context, *drill.Scenario, string, string) error)
 	}
 }
 
-func register(g *godog.ScenarioContext) {
+// stepper is where register declares the steps: godog's scenario context,
+// or Preflight's recorder.
+type stepper interface {
+	Step(expr, stepFunc any)
+}
+
+func register(g stepper) {
 	// Steady state.
 	g.Step(`^a traderunner deployment trading in (paper|live) mode against the mock broker$`,
 		withText(func(ctx context.Context, sc *drill.Scenario, mode string) error { return sc.Deploy(ctx, mode) }))
 	g.Step(`^its state and data backups have reached MinIO$`, on(func(ctx context.Context, sc *drill.Scenario) error { return sc.AwaitBackups(ctx) }))
-	g.Step(`^the drill measures the "([^"]+)" row of the DR plan$`,
+	g.Step(measuresRow,
 		withText(func(_ context.Context, sc *drill.Scenario, row string) error { return sc.MeasuresRow(row) }))
 
 	// What a steady state shows.

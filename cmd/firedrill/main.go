@@ -3,8 +3,10 @@
 //
 //	firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
 //	              [--update-plan] [--dry-run] [--reports DIR] [--operator]
+//	firedrill report [RUN|latest] [--format terminal|markdown|html|csv|json]
+//	firedrill plan diff|update [RUN|latest] [--plan PATH]
 //	firedrill images [--cold]
-//	firedrill clean
+//	firedrill clean [--run ID | --all]
 //
 // Exit codes: 0 every drill passed, 1 a drill failed, 2 the harness could
 // not run the drills (bad input, Docker, images).
@@ -41,7 +43,7 @@ func main() {
 func run(args []string) (int, error) {
 	if len(args) == 0 {
 		usage()
-		return exitHarness, errors.New("no command: use run, images or clean")
+		return exitHarness, errors.New("no command: use run, report, plan, images or clean")
 	}
 	switch args[0] {
 	case "run":
@@ -50,20 +52,26 @@ func run(args []string) (int, error) {
 		return buildImages(args[1:])
 	case "clean":
 		return clean(args[1:])
+	case "report":
+		return report(args[1:])
+	case "plan":
+		return plan(args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return exitPassed, nil
 	}
 	usage()
-	return exitHarness, fmt.Errorf("unknown command %q: use run, images or clean", args[0])
+	return exitHarness, fmt.Errorf("unknown command %q: use run, report, plan, images or clean", args[0])
 }
 
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
                 [--update-plan] [--dry-run] [--reports DIR] [--operator] [--concurrency N]
+  firedrill report [RUN|latest] [--format terminal|markdown|html|csv|json]
+  firedrill plan diff|update [RUN|latest] [--plan PATH]
   firedrill images [--cold]
-  firedrill clean
+  firedrill clean [--run ID | --all]   (default: what killed runs left)
 `)
 }
 
@@ -87,6 +95,7 @@ func runDrills(args []string) (int, error) {
 		SystemPath: *sys, PlanPath: *plan, ReportsRoot: *reports,
 		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Output: os.Stdout,
 		NoColor: os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout),
+		Live:    isTerminal(os.Stdout),
 	}
 	if *operator {
 		o.Operator = &drill.Terminal{In: os.Stdin, Out: os.Stdout}
@@ -121,16 +130,42 @@ func buildImages(args []string) (int, error) {
 	return exitPassed, nil
 }
 
+// clean removes what killed runs left (their owner process is gone), the
+// same sweep every run makes when it starts; runs still going on this
+// engine keep their containers unless --run names one or --all is given.
 func clean(args []string) (int, error) {
-	ctx := context.Background()
-	if err := stack.Sweep(ctx, ""); err != nil {
+	fs := flag.NewFlagSet("clean", flag.ContinueOnError)
+	runID := fs.String("run", "", "remove every object of this run id, even if the run is still going")
+	all := fs.Bool("all", false, "remove every object labelled "+stack.LabelRun+", live runs' too")
+	if err := fs.Parse(args); err != nil {
 		return exitHarness, err
 	}
-	left, err := stack.Count(ctx, "")
+	ctx := context.Background()
+	var err error
+	switch {
+	case *all:
+		err = stack.Sweep(ctx, "")
+	case *runID != "":
+		err = stack.Sweep(ctx, *runID)
+	default:
+		err = stack.SweepOrphans(ctx)
+	}
 	if err != nil {
 		return exitHarness, err
 	}
-	fmt.Printf("firedrill: clean: %s labelled %s left\n", left, stack.LabelRun)
+	left, err := stack.Count(ctx, *runID)
+	if err != nil {
+		return exitHarness, err
+	}
+	if *runID != "" {
+		fmt.Printf("firedrill: clean: %s of run %s left\n", left, *runID)
+		return exitPassed, nil
+	}
+	fmt.Printf("firedrill: clean: %s labelled %s left", left, stack.LabelRun)
+	if !*all && !left.Zero() {
+		fmt.Print(" (runs still going keep theirs; --run ID or --all removes them)")
+	}
+	fmt.Println()
 	return exitPassed, nil
 }
 

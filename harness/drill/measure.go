@@ -74,6 +74,8 @@ func (sc *Scenario) dataNewest(ctx context.Context, dir string) (dataNewest, err
 // recordDataBefore keeps, just before a data fault, what the data folder
 // held: the reference the data RPO is measured against.
 func (sc *Scenario) recordDataBefore(ctx context.Context, dir string) {
+	ctx, cancel := context.WithTimeout(ctx, detectLimit)
+	defer cancel()
 	dn, err := sc.dataNewest(ctx, dir)
 	if err != nil {
 		sc.logf("record data before fault: %v", err)

@@ -55,6 +55,7 @@ const (
 	detectLimit  = time.Minute
 	minRecovery  = 2 * time.Minute
 	recoveryMult = 3
+	injectLimit  = time.Minute
 )
 
 // Begin starts a scenario. Tags such as @q1 name the drill.
@@ -77,7 +78,16 @@ func (s *Suite) Begin(name string, tags []string) *Scenario {
 }
 
 func (sc *Scenario) logf(format string, args ...any) {
-	fmt.Fprintf(sc.suite.opts.Log, "%s  %-28s %s\n", time.Now().UTC().Format("15:04:05.000"), truncate(sc.name, 28), fmt.Sprintf(format, args...))
+	msg := sc.redact(fmt.Sprintf(format, args...))
+	elapsed := time.Since(sc.started).Round(100 * time.Millisecond)
+	label := truncate(sc.name, 28)
+	if sc.drill != "" {
+		label = sc.drill + " " + truncate(sc.name, 25)
+	}
+	fmt.Fprintf(sc.suite.opts.Log, "%s %7s  %-28s %s\n", time.Now().UTC().Format("15:04:05.000"), "+"+elapsed.String(), label, msg)
+	if p := sc.suite.opts.Progress; p != nil {
+		p.Update(sc.name, msg)
+	}
 }
 
 // fail records a failure that ends the scenario as failed, and returns it.
@@ -261,6 +271,8 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 	if sc.planRow == "" {
 		return sc.fail(errors.New("inject fault: the scenario names no plan row: add 'the drill measures the \"…\" row of the DR plan'"))
 	}
+	ctx, cancel := context.WithTimeout(ctx, injectLimit)
+	defer cancel()
 	at := time.Now()
 	if err := f.Inject(ctx); err != nil {
 		return sc.fail(err)
@@ -311,6 +323,9 @@ func (sc *Scenario) ObserveRestartFails(ctx context.Context) error {
 	end()
 	if err != nil {
 		return sc.fail(err)
+	}
+	if r.Code == 0 && len(sc.faults) == 0 {
+		return sc.fail(errors.New("prove fault: the traderunner restarted cleanly and no fault was injected: put a When step that breaks something before \"the failure shows\""))
 	}
 	if r.Code == 0 {
 		return sc.fail(fmt.Errorf("prove fault: the traderunner restarted cleanly after %q: the fault never bit, so a recovery would prove nothing", sc.faults[len(sc.faults)-1].Name()))

@@ -30,7 +30,16 @@ type Options struct {
 	// Operator, when set, asks a person to do the plan's manual steps and
 	// times them; when nil, firedrill does them and marks them automated.
 	Operator Operator
-	Log      io.Writer
+	// Log receives one line per event of every scenario.
+	Log io.Writer
+	// Progress, when set, is told where each scenario is (a live display).
+	Progress Progress
+}
+
+// Progress follows scenarios as they run.
+type Progress interface {
+	// Update says what a scenario is doing now; "PASSED" or "FAILED" ends it.
+	Update(scenario, what string)
 }
 
 // Suite is one run of drills.

@@ -96,7 +96,7 @@ type columns struct{ scenario, rtoTarget, rtoActual, rpoTarget, rpoActual int }
 func Parse(path string) (*Plan, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
+		return nil, fmt.Errorf("read plan: %w: pass --plan with the DR plan that holds the \"RTO/RPO Summary\" table (default docs/dr-plan.md)", err)
 	}
 	return ParseBytes(path, b)
 }

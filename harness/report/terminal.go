@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/jedib0t/go-pretty/v6/text"
@@ -108,13 +109,13 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 				}
 				out.printf("  F%d %s%s\n", i+1, f.Step, when)
 				if f.Command != "" {
-					out.printf("     $ %s\n", f.Command)
+					out.printf("     $ %s\n", strings.ReplaceAll(f.Command, "\n", "\n       "))
 				}
 				for _, l := range lastLines(f.Output, 3, 100) {
 					out.printf("     %s\n", l)
 				}
 				if f.Resolution != "" {
-					out.printf("     → %s\n", f.Resolution)
+					out.printf("     → %s\n", strings.ReplaceAll(f.Resolution, "\n", "\n       "))
 				}
 			}
 		}

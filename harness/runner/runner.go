@@ -20,6 +20,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"firedrill/harness/drill"
+	"firedrill/harness/drplan"
 	"firedrill/harness/profile"
 	"firedrill/harness/result"
 	"firedrill/harness/stack"
@@ -45,6 +46,9 @@ type Options struct {
 	// Output receives godog's pretty output and the progress lines.
 	Output  io.Writer
 	NoColor bool
+	// Live shows a live display of each scenario on a terminal instead of
+	// godog's and the event log's lines (those then go to the report folder).
+	Live bool
 }
 
 // Outcome of a run.
@@ -77,16 +81,42 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := checkFeatures(o.Features); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
+	// Bad features, tags or plan rows stop the run before anything starts.
+	plan, err := drplan.Parse(o.PlanPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	if err := steps.Preflight(o.Features, o.Tags, plan); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
 	runID := stack.NewRunID(time.Now())
 	reportDir := filepath.Join(o.ReportsRoot, runID)
 	// What a killed run left is removed before anything starts.
 	if err := stack.SweepOrphans(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
-	suite, err := drill.NewSuite(ctx, drill.Options{
+	// On a terminal a live display shows each scenario's phase; godog's
+	// and the event log's lines go to files in the report folder.
+	logOut, godogOut := o.Output, o.Output
+	var display *live
+	if o.Live && o.Operator == nil {
+		g, lg, err := liveOutputs(reportDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+		}
+		defer g.Close()
+		defer lg.Close()
+		godogOut, logOut = g, lg
+		display = newLive(o.Output)
+	}
+	dopts := drill.Options{
 		RunID: runID, Profile: prof, System: sys, PlanPath: o.PlanPath,
-		ReportDir: reportDir, Operator: o.Operator, Log: o.Output,
-	})
+		ReportDir: reportDir, Operator: o.Operator, Log: logOut,
+	}
+	if display != nil {
+		dopts.Progress = display
+	}
+	suite, err := drill.NewSuite(ctx, dopts)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
@@ -110,11 +140,14 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			Strict:         true,
 			Concurrency:    max(o.Concurrency, 1),
 			TestingT:       o.TestingT,
-			Output:         o.Output,
-			NoColors:       o.NoColor,
+			Output:         godogOut,
+			NoColors:       o.NoColor || display != nil,
 			DefaultContext: ctx,
 		},
 	}.Run()
+	if display != nil {
+		display.stop()
+	}
 	out := &Outcome{Run: suite.Result(), ReportDir: reportDir, Status: status, Secrets: suite.Secrets()}
 	if status == 2 {
 		return out, fmt.Errorf("%w: godog rejected the features or options (see above)", ErrHarness)
@@ -122,10 +155,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if len(out.Run.Scenarios) == 0 {
 		return out, fmt.Errorf("%w: no scenario matched tags %q in %s", ErrHarness, o.Tags, strings.Join(o.Features, ", "))
 	}
-	if _, err := suite.WriteResults(); err != nil {
-		return out, fmt.Errorf("%w: %w", ErrHarness, err)
-	}
-	if err := Publish(out.Run, o.ReportsRoot, reportDir, o.Output, !o.NoColor); err != nil {
+	// Results that cannot be written are still printed.
+	_, werr := suite.WriteResults()
+	if err := errors.Join(werr, Publish(out.Run, o.ReportsRoot, reportDir, o.Output, !o.NoColor)); err != nil {
 		return out, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
 	if o.UpdatePlan || o.DryRun {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,13 @@ const (
 	PortBroker      = "8080/tcp"
 	PortTraderunner = "8090/tcp"
 	PortGit         = "9418/tcp"
+)
+
+// MinIOTimeout bounds the wait for MinIO's answer to any one call made
+// through Stack.MinIO; minioDialTimeout bounds connecting to it.
+const (
+	MinIOTimeout     = 30 * time.Second
+	minioDialTimeout = 5 * time.Second
 )
 
 // Images a stack starts its services from.
@@ -87,6 +95,7 @@ type Stack struct {
 
 	mu         sync.Mutex
 	containers map[string]*tc.DockerContainer
+	owned      map[string]bool // container ids whose run label own checked
 	closed     bool
 }
 
@@ -262,6 +271,9 @@ func (s *Stack) Endpoint(ctx context.Context, role, port string) (string, error)
 	if c == nil {
 		return "", fmt.Errorf("find %s: not started", role)
 	}
+	if err := s.own(ctx, role); err != nil {
+		return "", err
+	}
 	ep, err := c.PortEndpoint(ctx, nat.Port(port), "")
 	if err != nil {
 		return "", fmt.Errorf("find endpoint of %s %s: %w", role, port, err)
@@ -286,6 +298,10 @@ func (s *Stack) Exec(ctx context.Context, role, dir, cmdline string, env map[str
 	res := ExecResult{Command: cmdline, Started: time.Now()}
 	if c == nil {
 		return res, fmt.Errorf("exec in %s: not started", role)
+	}
+	if err := s.own(ctx, role); err != nil {
+		res.Finished = time.Now()
+		return res, err
 	}
 	opts := []tcexec.ProcessOption{tcexec.Multiplexed()}
 	if dir != "" {
@@ -332,6 +348,9 @@ func (s *Stack) CopyOut(ctx context.Context, role, path string) ([]byte, error) 
 	if c == nil {
 		return nil, fmt.Errorf("copy %s from %s: not started", path, role)
 	}
+	if err := s.own(ctx, role); err != nil {
+		return nil, err
+	}
 	rc, err := c.CopyFileFromContainer(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("copy %s from %s: %w", path, role, err)
@@ -346,6 +365,9 @@ func (s *Stack) CopyIn(ctx context.Context, role, path string, data []byte, mode
 	if c == nil {
 		return fmt.Errorf("copy %s into %s: not started", path, role)
 	}
+	if err := s.own(ctx, role); err != nil {
+		return err
+	}
 	if err := c.CopyToContainer(ctx, data, path, mode); err != nil {
 		return fmt.Errorf("copy %s into %s: %w", path, role, err)
 	}
@@ -354,6 +376,12 @@ func (s *Stack) CopyIn(ctx context.Context, role, path string, data []byte, mode
 
 // Remove destroys a role's container and its anonymous volumes at once.
 func (s *Stack) Remove(ctx context.Context, role string) error {
+	if s.Container(role) == nil {
+		return nil
+	}
+	if err := s.own(ctx, role); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	c := s.containers[role]
 	delete(s.containers, role)
@@ -370,9 +398,18 @@ func (s *Stack) MinIO(ctx context.Context) (*minio.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A paused or hung MinIO accepts connections and never answers: every
+	// call is bounded, whatever context the caller passed.
+	tr, err := minio.DefaultTransport(false)
+	if err != nil {
+		return nil, fmt.Errorf("connect to minio: %w", err)
+	}
+	tr.DialContext = (&net.Dialer{Timeout: minioDialTimeout}).DialContext
+	tr.ResponseHeaderTimeout = MinIOTimeout
 	cl, err := minio.New(ep, &minio.Options{
 		Creds:      credentials.NewStaticV4(s.Secrets.MinIOUser, s.Secrets.MinIOPassword, ""),
 		MaxRetries: 1,
+		Transport:  tr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to minio: %w", err)

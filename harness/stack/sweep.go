@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	dockerclient "github.com/docker/docker/client"
 	tc "github.com/testcontainers/testcontainers-go"
 )
 
@@ -29,12 +31,52 @@ func (l Leftovers) String() string {
 	return fmt.Sprintf("%d container(s), %d network(s), %d volume(s)", l.Containers, l.Networks, l.Volumes)
 }
 
-func client(ctx context.Context) (*tc.DockerClient, error) {
-	cl, err := tc.NewDockerClientWithOpts(ctx)
+// dockerFix is what a user does when the engine does not answer.
+const dockerFix = "start the Docker engine (systemctl start docker) or set DOCKER_HOST to one that runs"
+
+// client connects to the Docker engine firedrill works on: the one
+// DOCKER_HOST names, when it is set. testcontainers-go falls back to another
+// engine (a docker context, the default socket) when DOCKER_HOST does not
+// answer; firedrill refuses instead, so it never starts, kills or sweeps
+// containers on an engine the user did not name.
+func client(ctx context.Context) (cl *tc.DockerClient, err error) {
+	host := os.Getenv("DOCKER_HOST")
+	if host != "" {
+		if err := ping(ctx, host); err != nil {
+			return nil, err
+		}
+	}
+	// testcontainers-go panics when it finds no engine at all.
+	defer func() {
+		if r := recover(); r != nil {
+			cl, err = nil, fmt.Errorf("connect to docker: %v: %s", r, dockerFix)
+		}
+	}()
+	cl, err = tc.NewDockerClientWithOpts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to docker: %w", err)
+		return nil, fmt.Errorf("connect to docker: %w: %s", err, dockerFix)
+	}
+	if host != "" && cl.DaemonHost() != host {
+		got := cl.DaemonHost()
+		cl.Close()
+		return nil, fmt.Errorf("connect to docker: testcontainers-go chose %s, not DOCKER_HOST %s: refused (check ~/.testcontainers.properties)", got, host)
 	}
 	return cl, nil
+}
+
+// ping checks the engine at host answers, within 10 s.
+func ping(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cl, err := dockerclient.NewClientWithOpts(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
+	if err != nil {
+		return fmt.Errorf("connect to docker at DOCKER_HOST=%s: %w: %s", host, err, dockerFix)
+	}
+	defer cl.Close()
+	if _, err := cl.Ping(ctx); err != nil {
+		return fmt.Errorf("connect to docker at DOCKER_HOST=%s: Docker is not reachable: %w: %s", host, err, dockerFix)
+	}
+	return nil
 }
 
 func runFilter(runID, scenario string) filters.Args {
@@ -79,8 +121,12 @@ func Sweep(ctx context.Context, runID string) error {
 	return sweep(ctx, runFilter(runID, ""), nil)
 }
 
-// SweepScenario removes what one scenario of a run made.
+// SweepScenario removes what one scenario of a run made. It refuses an
+// empty run id or scenario, which would reach other runs' objects.
 func SweepScenario(ctx context.Context, runID, scenario string) error {
+	if runID == "" || scenario == "" {
+		return fmt.Errorf("sweep scenario %q of run %q: both must be named: refused", scenario, runID)
+	}
 	return sweep(ctx, runFilter(runID, scenario), nil)
 }
 
@@ -187,19 +233,35 @@ func (s *Stack) Signal(ctx context.Context, role, signal string) error {
 }
 
 // own refuses to act on a container that is not this run's: the blast
-// radius of a fault is the run's own containers.
+// radius of a fault is the run's own containers. Every action on a
+// container (exec, copy, signal, remove, reaching its ports) goes through
+// it. Labels never change in a container's life, so a container is
+// inspected once and then known by its id.
 func (s *Stack) own(ctx context.Context, role string) error {
 	c := s.Container(role)
 	if c == nil {
 		return fmt.Errorf("act on %s: not started in this scenario", role)
+	}
+	id := c.GetContainerID()
+	s.mu.Lock()
+	known := s.owned[id]
+	s.mu.Unlock()
+	if known {
+		return nil
 	}
 	info, err := c.Inspect(ctx)
 	if err != nil {
 		return fmt.Errorf("inspect %s: %w", role, err)
 	}
 	if got := info.Config.Labels[LabelRun]; got != s.cfg.RunID {
-		return fmt.Errorf("act on container %s: it is labelled %s=%q, not this run's %q: refused", info.Name, LabelRun, got, s.cfg.RunID)
+		return fmt.Errorf("act on container %s: it is labelled %s=%q, not this run's %q: refused", strings.TrimPrefix(info.Name, "/"), LabelRun, got, s.cfg.RunID)
 	}
+	s.mu.Lock()
+	if s.owned == nil {
+		s.owned = map[string]bool{}
+	}
+	s.owned[id] = true
+	s.mu.Unlock()
 	return nil
 }
 
