@@ -29,7 +29,7 @@ images: build ## build every image offline (only what changed)
 
 test: images ## unit tests, then every feature against real containers (profile ci)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)
-	FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run TestDrills
+	FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run 'TestDrills|TestCalibration'
 
 unit: ## unit tests only (no Docker)
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)

@@ -161,6 +161,8 @@ func register(g stepper) {
 	}))
 	g.Step(`^the live trading process is killed with SIGKILL while orders are in flight$`,
 		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.KillTrading(ctx) }))
+	g.Step(`^the trading process fails the way the system describes$`,
+		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.KillTrading(ctx) }))
 	g.Step(`^the primary server is lost with its disks and local backups$`,
 		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.LoseServer(ctx) }))
 
@@ -197,6 +199,7 @@ func register(g stepper) {
 		}))
 	g.Step(`^the recovery is verified by "([^"]+)"$`,
 		withText(func(ctx context.Context, sc *drill.Scenario, cmd string) error { return sc.VerifiedBy(ctx, cmd) }))
+	g.Step(`^the recovery is verified by the health check$`, on(func(ctx context.Context, sc *drill.Scenario) error { return sc.VerifiedByHealth(ctx) }))
 	g.Step(`^the RTO is within the plan's target$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckRTO() }))
 	g.Step(`^the RPO is within the plan's target$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckRPO() }))
 }

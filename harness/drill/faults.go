@@ -51,7 +51,8 @@ func (sc *Scenario) KillTrading(ctx context.Context) error {
 	if err := sc.awaitInFlight(ctx); err != nil {
 		return sc.fail(err)
 	}
-	return sc.inject(ctx, fault.Kill(shell{sc}, "kill the live trading process with SIGKILL", sc.suite.opts.System.Command("kill_trading")))
+	cmd := sc.suite.opts.System.Command("kill_trading")
+	return sc.inject(ctx, fault.Kill(shell{sc}, "kill the live trading process ("+cmd+")", cmd))
 }
 
 // LoseServer destroys the primary server with its disks and the backups

@@ -24,7 +24,9 @@ type health struct {
 	Reason string `json:"reason"`
 }
 
-var httpClient = &http.Client{Timeout: 3 * time.Second}
+// httpClient bounds each probe request: a frozen process must count as down
+// within a second, not after a long client timeout.
+var httpClient = &http.Client{Timeout: time.Second}
 
 func (sc *Scenario) getJSON(ctx context.Context, role, port, path string, v any) (int, error) {
 	ep, err := sc.stack.Endpoint(ctx, role, port)

@@ -278,6 +278,8 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 		return sc.fail(err)
 	}
 	sc.faults = append(sc.faults, f)
+	applied := time.Now()
+	sc.addEvidence("fault", "%s: injected in %s", f.Name(), applied.Sub(at).Round(time.Millisecond))
 	if _, seen := sc.tl.First(timeline.FaultInjected); !seen {
 		sc.tl.MarkAt(timeline.FaultInjected, f.Name(), at)
 		sc.recoveryDeadline = at.Add(sc.recoveryLimit())
@@ -465,6 +467,24 @@ func (sc *Scenario) VerifiedBy(ctx context.Context, command string) error {
 	}
 	sc.tl.MarkAt(timeline.Verified, command, o.At)
 	sc.logf("verified by %q", command)
+	return nil
+}
+
+// VerifiedByHealth ends the recovery when the health endpoint answers ok
+// in the scenario's mode again.
+func (sc *Scenario) VerifiedByHealth(ctx context.Context) error {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	limit := time.Until(sc.recoveryDeadline)
+	if sc.recoveryDeadline.IsZero() {
+		limit = deployLimit
+	}
+	o, err := sc.awaitHealth(ctx, sc.mode, limit)
+	if err != nil {
+		return sc.fail(fmt.Errorf("verify health: %w", err))
+	}
+	sc.tl.MarkAt(timeline.Verified, "health check ok in "+sc.mode+" mode", o.At)
+	sc.logf("verified by the health check")
 	return nil
 }
 

@@ -32,10 +32,13 @@ const (
 	MinIO       = "firedrill/minio:latest"
 	Broker      = "firedrill/broker:latest"
 	Traderunner = "firedrill/traderunner:latest"
+	// Calibration is the stand-in with an outage of known length
+	// (systems/calibration.yml), for checking the RTO firedrill measures.
+	Calibration = "firedrill/calibration:latest"
 )
 
 // All lists every image firedrill builds, in build order.
-var All = []string{Base, MinIO, Broker, Traderunner}
+var All = []string{Base, MinIO, Broker, Traderunner, Calibration}
 
 // MinIOModule is the MinIO server source, pinned. MinIO publishes source only,
 // so this is how users get it too.
@@ -91,6 +94,7 @@ func Ensure(ctx context.Context, o Options) ([]Outcome, error) {
 		{MinIO, b.minio},
 		{Broker, b.broker},
 		{Traderunner, b.traderunner},
+		{Calibration, b.calibration},
 	}
 	var out []Outcome
 	for _, s := range steps {
@@ -262,6 +266,23 @@ func (b *builder) traderunner(ctx context.Context) (string, bool, error) {
 		return h, false, nil
 	}
 	return h, true, dockerBuild(ctx, b.o.Log, Traderunner, h, stage)
+}
+
+func (b *builder) calibration(ctx context.Context) (string, bool, error) {
+	dir := filepath.Join(b.o.Root, "images", "calibration")
+	h, err := hashPaths(dir)
+	if err != nil {
+		return "", false, err
+	}
+	trHash, err := Label(ctx, Traderunner)
+	if err != nil {
+		return "", false, err
+	}
+	h = hashStrings(h, trHash)
+	if b.upToDate(ctx, Calibration, h) {
+		return h, false, nil
+	}
+	return h, true, dockerBuild(ctx, b.o.Log, Calibration, h, dir)
 }
 
 func dockerBuild(ctx context.Context, log io.Writer, image, hash, dir string, extra ...string) error {

@@ -61,6 +61,9 @@ type Outcome struct {
 	Secrets []string
 }
 
+// DefaultTags select every drill but the calibration one.
+const DefaultTags = "~@calibration"
+
 // ErrHarness marks a run that could not run its drills (as opposed to a
 // drill that failed).
 var ErrHarness = errors.New("harness error")
@@ -69,6 +72,10 @@ var ErrHarness = errors.New("harness error")
 func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Output == nil {
 		o.Output = os.Stdout
+	}
+	if o.Tags == "" {
+		// The calibration feature needs its own system (systems/calibration.yml).
+		o.Tags = DefaultTags
 	}
 	prof, err := profile.Get(o.Profile)
 	if err != nil {

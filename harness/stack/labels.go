@@ -2,6 +2,7 @@ package stack
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -51,11 +52,17 @@ func Owner() string {
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
-// Slug turns a scenario name into a Docker-name-safe word.
+// Slug turns a scenario name into a Docker-name-safe word of at most 40
+// characters. A longer name keeps its first 31 and a hash of the whole, so
+// two names that differ only at the end (the examples of one Scenario
+// Outline) never share containers, labels or a sweep when they run side by
+// side.
 func Slug(s string) string {
+	name := s
 	s = strings.Trim(nonName.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(s) > 40 {
-		s = strings.TrimRight(s[:40], "-")
+		sum := sha256.Sum256([]byte(name))
+		s = strings.TrimRight(s[:31], "-") + "-" + hex.EncodeToString(sum[:4])
 	}
 	if s == "" {
 		s = "scenario"

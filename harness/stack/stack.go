@@ -125,25 +125,20 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.Network = nw
 
-	type svc struct {
-		role string
-		fn   func(context.Context) error
+	var first []Service
+	for _, v := range s.services() {
+		if !v.OnDemand {
+			first = append(first, v)
+		}
 	}
-	first := []svc{{RoleMinIO, s.startMinIO}, {RoleBroker, s.startBroker}}
-	if cfg.GitRemote {
-		first = append(first, svc{RoleGitRemote, s.startGitRemote})
-	}
-	first = append(first, svc{RoleTraderunner, s.startTraderunner})
 	errs := make([]error, len(first))
 	var wg sync.WaitGroup
 	for i, v := range first {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := v.fn(ctx); err != nil {
-				errs[i] = fmt.Errorf("start %s: %w", v.role, err)
+		wg.Go(func() {
+			if _, err := s.runService(ctx, v); err != nil {
+				errs[i] = fmt.Errorf("start %s: %w", v.Role, err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -185,35 +180,30 @@ func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.Containe
 	return c, err
 }
 
-func (s *Stack) startMinIO(ctx context.Context) error {
-	_, err := s.run(ctx, RoleMinIO, s.cfg.Images.MinIO,
-		tc.WithEnv(map[string]string{
-			"MINIO_ROOT_USER":     s.Secrets.MinIOUser,
-			"MINIO_ROOT_PASSWORD": s.Secrets.MinIOPassword,
-		}),
-		tc.WithExposedPorts(PortMinIO),
-		tc.WithWaitStrategy(wait.ForHTTP("/minio/health/ready").WithPort(PortMinIO).
-			WithPollInterval(100*time.Millisecond).WithStartupTimeout(s.cfg.Deadline)),
-	)
-	return err
-}
-
-func (s *Stack) startBroker(ctx context.Context) error {
-	_, err := s.run(ctx, RoleBroker, s.cfg.Images.Broker,
-		tc.WithEnv(s.cfg.BrokerEnv),
-		tc.WithExposedPorts(PortBroker),
-		tc.WithWaitStrategy(wait.ForHTTP("/healthz").WithPort(PortBroker).
-			WithPollInterval(100*time.Millisecond).WithStartupTimeout(s.cfg.Deadline)),
-	)
-	return err
-}
-
-func (s *Stack) startGitRemote(ctx context.Context) error {
-	_, err := s.run(ctx, RoleGitRemote, s.cfg.Images.Traderunner,
-		tc.WithEntrypoint("git", "daemon", "--verbose", "--reuseaddr", "--export-all", "--base-path=/srv/git", "/srv/git"),
-		tc.WithWaitStrategy(wait.ForLog("Ready to rumble").WithStartupTimeout(s.cfg.Deadline)),
-	)
-	return err
+// runService starts one service of the definition and waits until it is ready.
+func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer, error) {
+	opts := []tc.ContainerCustomizer{tc.WithEnv(v.Env)}
+	if v.Entrypoint != nil {
+		opts = append(opts, tc.WithEntrypoint(v.Entrypoint...))
+	}
+	if v.Port != "" {
+		opts = append(opts, tc.WithExposedPorts(v.Port))
+	}
+	switch {
+	case v.Ready.HTTPPath != "":
+		w := wait.ForHTTP(v.Ready.HTTPPath).WithPort(nat.Port(v.Port)).WithStartupTimeout(s.cfg.Deadline)
+		if v.Ready.Every > 0 {
+			w = w.WithPollInterval(v.Ready.Every)
+		}
+		opts = append(opts, tc.WithWaitStrategy(w))
+	case v.Ready.Log != "":
+		w := wait.ForLog(v.Ready.Log).WithStartupTimeout(s.cfg.Deadline)
+		if v.Ready.Every > 0 {
+			w = w.WithPollInterval(v.Ready.Every)
+		}
+		opts = append(opts, tc.WithWaitStrategy(w))
+	}
+	return s.run(ctx, v.Role, v.Image, opts...)
 }
 
 // TraderunnerEnv is the full environment the traderunner gets: the
@@ -233,29 +223,18 @@ func (s *Stack) TraderunnerEnv() map[string]string {
 	return env
 }
 
-func (s *Stack) startTraderunner(ctx context.Context) error {
-	env := s.TraderunnerEnv()
-	env["TR_HOST"] = "primary"
-	_, err := s.run(ctx, RoleTraderunner, s.cfg.Images.Traderunner,
-		tc.WithEnv(env),
-		tc.WithExposedPorts(PortTraderunner),
-	)
-	return err
-}
-
 // StartBackupServer starts Q4's backup server from the clean base image:
 // a shell host with git, make and restic, the traderunner's environment and
 // secrets (what the runbook calls "restore environment variables"), and
 // nothing of the primary.
 func (s *Stack) StartBackupServer(ctx context.Context) error {
-	env := s.TraderunnerEnv()
-	env["TR_HOST"] = "backup-server"
-	_, err := s.run(ctx, RoleBackupServer, s.cfg.Images.Base,
-		tc.WithEnv(env),
-		tc.WithEntrypoint("sleep", "infinity"),
-		tc.WithExposedPorts(PortTraderunner),
-	)
-	return err
+	for _, v := range s.services() {
+		if v.Role == RoleBackupServer {
+			_, err := s.runService(ctx, v)
+			return err
+		}
+	}
+	return fmt.Errorf("start %s: not in the stack definition", RoleBackupServer)
 }
 
 // Container returns a role's container, or nil.
