@@ -24,8 +24,7 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
       """
     Then the RPO is measured from the restored data in "<recovered data>"
     And the recovery is verified by "make data:validate"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets
 
     Examples:
       | option | plan step                           | as written                                                                                                                                                    | corrected step                          | corrected                                                                                                                                                                                                       | recovered data                                          |
@@ -43,8 +42,7 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets
 
   Scenario: a bit-flipped M5 file is restored from the latest backup
     When one bit in "artifacts/data_m5/MSFT.parquet" is flipped
@@ -57,5 +55,4 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets

@@ -30,8 +30,7 @@ Feature: Q2 drill: config corruption, and code corruption (plan scenario 1, row 
     Then "<file>" equals the committed file byte for byte
     And the RPO is measured from git for "configs, src"
     And the recovery is verified by "make health-check"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets
 
     Examples:
       | fault                                                                   | file                                      |

@@ -44,5 +44,4 @@ Feature: Q3 drill: live trading failure (plan scenario 3, row "Live system failu
     And the operator starts the traderunner in live mode
     Then the positions match the broker's
     And the recovery is verified by "make verify:positions && make health-check | grep 'Mode: LIVE'"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets

@@ -56,5 +56,4 @@ Feature: Q4 drill: complete server failure (plan scenario 4, row "Complete serve
     And the operator starts the traderunner in live mode
     Then the positions match the broker's
     And the recovery is verified by "make verify:positions && make health-check | grep 'Mode: LIVE'"
-    And the RTO is within the plan's target
-    And the RPO is within the plan's target
+    And the RTO and RPO are within the plan's targets

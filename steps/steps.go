@@ -200,6 +200,7 @@ func register(g stepper) {
 	g.Step(`^the recovery is verified by "([^"]+)"$`,
 		withText(func(ctx context.Context, sc *drill.Scenario, cmd string) error { return sc.VerifiedBy(ctx, cmd) }))
 	g.Step(`^the recovery is verified by the health check$`, on(func(ctx context.Context, sc *drill.Scenario) error { return sc.VerifiedByHealth(ctx) }))
+	g.Step(`^the RTO and RPO are within the plan's targets$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckObjectives() }))
 	g.Step(`^the RTO is within the plan's target$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckRTO() }))
 	g.Step(`^the RPO is within the plan's target$`, on(func(_ context.Context, sc *drill.Scenario) error { return sc.CheckRPO() }))
 }

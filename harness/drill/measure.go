@@ -123,7 +123,7 @@ func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
 	}
 	lost := 0
 	var worst time.Duration
-	var newestRecovered time.Time
+	var newestRecovered, newestPublished time.Time
 	var notes []string
 	names := make([]string, 0, len(sc.before.data))
 	for n := range sc.before.data {
@@ -149,21 +149,32 @@ func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
 			continue
 		}
 		symbol := strings.TrimSuffix(name, ".parquet")
-		pb, err1 := sc.publishedAt(ctx, symbol, b.Newest)
-		pa, err2 := sc.publishedAt(ctx, symbol, a.Newest)
-		if err1 != nil || err2 != nil {
-			return sc.fail(fmt.Errorf("measure data RPO: %w", errors.Join(err1, err2)))
+		pa, err := sc.publishedAt(ctx, symbol, a.Newest)
+		if err != nil {
+			return sc.fail(fmt.Errorf("measure data RPO: %w", err))
 		}
-		if d := pb.Sub(pa); d > worst {
+		// Bars were lost for this file: the recovery point is when the
+		// broker published the newest bar it brought back.
+		if d := faultAt.Sub(pa); d > worst {
 			worst = d
+			newestPublished = pa
 		}
 	}
 	rpo := &result.RPO{
 		Actual: result.Sec(worst), Target: result.Sec(sc.rpoTarget), LostEvents: lost,
-		Basis:   "bars in " + dir + " at the fault against bars recovered; the gap in the broker's publication times of the newest bar of each",
+		Basis: "bars in " + dir + " against the bars at the fault; for a file that lost bars, the age at the fault of its newest recovered bar " +
+			"(by the broker's publication time); 0 when every bar was recovered",
 		FaultAt: faultAt.UTC(), NewestRecovered: newestRecovered.UTC(),
 	}
-	sc.setRPO(rpo, timeline.RPOEvidence{FaultAt: faultAt, Lost: lost, LostWhat: "bar"})
+	sc.rpoWhat = "bar"
+	ev := timeline.RPOEvidence{FaultAt: faultAt, Lost: lost, LostWhat: "bar"}
+	if !newestPublished.IsZero() {
+		// Evidence in wall-clock time: when the broker published the newest
+		// bar the recovery brought back (bar timestamps are market time).
+		rpo.NewestRecovered = newestPublished.UTC()
+		ev.NewestRecovered = newestPublished
+	}
+	sc.setRPO(rpo, ev)
 	sc.addEvidence("data RPO", "%s", strings.Join(notes, "; "))
 	return nil
 }
@@ -213,6 +224,7 @@ func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
 		Basis:   "age at the fault of the newest change in the restored state; broker fills before the fault missing from it",
 		FaultAt: faultAt.UTC(), NewestRecovered: st.UpdatedAt.UTC(),
 	}
+	sc.rpoWhat = "fill"
 	sc.setRPO(rpo, timeline.RPOEvidence{NewestRecovered: st.UpdatedAt, FaultAt: faultAt, Lost: len(lost), LostWhat: "fill"})
 	sc.addEvidence("state RPO", "restored state seq %d of %s holds %d of the broker's %d fills before the fault; missing: %s",
 		st.Seq, st.UpdatedAt.Format(time.RFC3339Nano), len(before)-len(lost), len(before), strings.Join(lost, " "))
@@ -248,6 +260,7 @@ func (sc *Scenario) MeasureGitRPO(ctx context.Context, paths ...string) error {
 		Basis:   "files under " + strings.Join(paths, ", ") + " that differ from the checked-out commit after recovery",
 		FaultAt: faultAt.UTC(),
 	}
+	sc.rpoWhat = "changed file"
 	sc.setRPO(rpo, timeline.RPOEvidence{FaultAt: faultAt, Lost: len(changed), LostWhat: "changed file"})
 	if len(changed) > 0 {
 		return sc.fail(fmt.Errorf("measure git RPO: %d file(s) differ from git after recovery: %s", len(changed), strings.Join(changed, "; ")))
@@ -293,6 +306,12 @@ func (sc *Scenario) CheckRTO() error {
 	return sc.fail(timeline.CheckRTO(rto.Actual.Duration(), sc.rtoTarget, rto.FaultAt, rto.VerifiedAt))
 }
 
+// CheckObjectives holds both the RTO and the RPO to the plan's targets and
+// names every one exceeded.
+func (sc *Scenario) CheckObjectives() error {
+	return errors.Join(sc.CheckRTO(), sc.CheckRPO())
+}
+
 // CheckRPO holds the measured RPO to the plan's target.
 func (sc *Scenario) CheckRPO() error {
 	sc.mu.Lock()
@@ -302,7 +321,7 @@ func (sc *Scenario) CheckRPO() error {
 		return sc.fail(fmt.Errorf("check RPO: the scenario measured no RPO: add a step that measures it"))
 	}
 	return sc.fail(timeline.CheckRPO(rpo.Actual.Duration(), sc.rpoTarget, timeline.RPOEvidence{
-		NewestRecovered: rpo.NewestRecovered, FaultAt: rpo.FaultAt, Lost: rpo.LostEvents,
+		NewestRecovered: rpo.NewestRecovered, FaultAt: rpo.FaultAt, Lost: rpo.LostEvents, LostWhat: sc.rpoWhat,
 	}))
 }
 

@@ -39,6 +39,7 @@ type Scenario struct {
 	failures []string
 	evidence []result.Evidence
 	rpo      *result.RPO
+	rpoWhat  string // what a lost event is: bar, fill, changed file
 	rto      *result.RTO
 	started  time.Time
 	before   beforeFault
@@ -521,16 +522,21 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 		sc.keepLogs(ctx)
 	}
 	if stepErr != nil {
-		already := false
+		// A step's error may join failures already recorded: keep each once.
 		sc.mu.Lock()
+		known := map[string]bool{}
 		for _, f := range sc.failures {
-			if f == sc.redact(stepErr.Error()) {
-				already = true
+			known[f] = true
+		}
+		var fresh []string
+		for _, line := range strings.Split(sc.redact(stepErr.Error()), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !known[line] {
+				fresh = append(fresh, line)
 			}
 		}
 		sc.mu.Unlock()
-		if !already {
-			_ = sc.fail(stepErr)
+		if len(fresh) > 0 && !known[sc.redact(stepErr.Error())] {
+			_ = sc.fail(errors.New(strings.Join(fresh, "\n")))
 		}
 	}
 	if err := sc.tl.Err(); err != nil {
