@@ -47,7 +47,7 @@ func plan(args []string) (int, error) {
 	if err != nil {
 		return exitHarness, err
 	}
-	prof, err := profile.Get(run.Profile.Name)
+	prof, err := profile.Get(run.Profile)
 	if err != nil {
 		return exitHarness, fmt.Errorf("plan: run %s: %w", run.RunID, err)
 	}

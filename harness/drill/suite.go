@@ -104,7 +104,8 @@ func (s *Suite) Result() result.Run {
 	sort.SliceStable(sc, func(i, j int) bool { return sc[i].StartedAt.Before(sc[j].StartedAt) })
 	return result.Run{
 		RunID:     s.opts.RunID,
-		Profile:   s.opts.Profile.Result(),
+		Profile:   s.opts.Profile.Name,
+		Cadences:  s.opts.Profile.ResultCadences(),
 		System:    s.opts.System.Name,
 		Plan:      s.opts.PlanPath,
 		StartedAt: s.started,

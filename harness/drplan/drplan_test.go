@@ -347,7 +347,7 @@ func TestActualsFromRun(t *testing.T) {
 	sc := func(row string, rto, rpo time.Duration) result.Scenario {
 		return result.Scenario{PlanRow: row, RTO: &result.RTO{Actual: result.Sec(rto)}, RPO: &result.RPO{Actual: result.Sec(rpo)}}
 	}
-	run := result.Run{RunID: runID, Profile: result.Profile{Name: "quarterly"}, Scenarios: []result.Scenario{
+	run := result.Run{RunID: runID, Profile: "quarterly", Scenarios: []result.Scenario{
 		sc("Data corruption", 3*time.Minute, 10*time.Second),
 		sc("Data corruption", 2*time.Minute, 4*time.Minute),
 		sc("Code corruption", 40*time.Second, 0),
@@ -364,7 +364,7 @@ func TestActualsFromRun(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("ActualsFromRun() = %v, want %v", got, want)
 	}
-	run.Profile.Name = "ci"
+	run.Profile = "ci"
 	if _, err := ActualsFromRun(run); !errors.Is(err, ErrNotQuarterly) {
 		t.Fatalf("ActualsFromRun(ci) = %v, want ErrNotQuarterly", err)
 	}

@@ -51,9 +51,9 @@ var ErrNotQuarterly = errors.New("only a quarterly run may write actuals")
 // It fails for a run of any profile but quarterly: a ci run backs up far
 // more often than the plan, so its RPO would promise what the plan cannot.
 func ActualsFromRun(run result.Run) (map[string]Actual, error) {
-	if run.Profile.Name != QuarterlyProfile {
+	if run.Profile != QuarterlyProfile {
 		return nil, fmt.Errorf("collect actuals of run %s: %w: profile %q backs up on its own cadence, not the plan's, so its RPO would misstate the plan; run with --profile %s to update it",
-			run.RunID, ErrNotQuarterly, run.Profile.Name, QuarterlyProfile)
+			run.RunID, ErrNotQuarterly, run.Profile, QuarterlyProfile)
 	}
 	out := map[string]Actual{}
 	for _, s := range run.Scenarios {

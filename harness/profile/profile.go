@@ -102,11 +102,11 @@ func (p Profile) BrokerEnv() map[string]string {
 	}
 }
 
-// Result is the profile as recorded in a result.
-func (p Profile) Result() result.Profile {
+// ResultCadences are the profile's cadences as a result records them.
+func (p Profile) ResultCadences() map[string]result.Seconds {
 	c := map[string]result.Seconds{"probe_interval": result.Sec(p.ProbeInterval)}
 	for k, v := range p.Cadences {
 		c[k] = result.Sec(v)
 	}
-	return result.Profile{Name: p.Name, Cadences: c}
+	return c
 }

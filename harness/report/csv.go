@@ -25,7 +25,7 @@ func CSV(w io.Writer, run result.Run) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
 	for _, s := range run.Scenarios {
-		row := []string{run.RunID, run.Profile.Name, s.Drill, s.Name, s.PlanRow, string(s.Status)}
+		row := []string{run.RunID, run.Profile, s.Drill, s.Name, s.PlanRow, string(s.Status)}
 		if r := s.RTO; r != nil {
 			row = append(row, seconds(r.Actual), seconds(r.Target), strconv.FormatBool(r.Met), seconds(r.ProbeInterval))
 		} else {

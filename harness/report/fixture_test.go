@@ -38,8 +38,8 @@ func fixtureRun() result.Run {
 	q3Fault := at(15 * time.Minute)
 	q4Fault := at(35 * time.Minute)
 	return result.Run{
-		RunID:     "20261127T101500Z-ab12",
-		Profile:   result.Profile{Name: "quarterly", Cadences: map[string]result.Seconds{"state_backup_interval": 60}},
+		RunID:   "20261127T101500Z-ab12",
+		Profile: "quarterly", Cadences: map[string]result.Seconds{"state_backup_interval": 60},
 		System:    "traderunner-reference",
 		Plan:      "docs/dr-plan.md",
 		StartedAt: t0, EndedAt: at(47*time.Minute + 30*time.Second),

@@ -50,7 +50,7 @@ func entries(run result.Run) []Entry {
 	out := make([]Entry, 0, len(run.Scenarios))
 	for _, s := range run.Scenarios {
 		e := Entry{
-			RunID: run.RunID, Profile: run.Profile.Name, Drill: s.Drill, Scenario: s.Name,
+			RunID: run.RunID, Profile: run.Profile, Drill: s.Drill, Scenario: s.Name,
 			PlanRow: s.PlanRow, Status: s.Status, At: s.StartedAt,
 		}
 		if e.At.IsZero() {

@@ -112,7 +112,7 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 
 	if rows := trendRows(run, opts, ansi); rows != nil {
 		fmt.Fprintf(&b, "<section>\n<h2>Against earlier %s runs</h2>\n<p class=\"meta\">A regression is an RTO or RPO worse than the previous run&#39;s by more than %s.</p>\n",
-			esc(run.Profile.Name), thresholdText(opts))
+			esc(run.Profile), thresholdText(opts))
 		b.WriteString(htmlTable(trendHeader, rows))
 		b.WriteString("</section>\n")
 	}

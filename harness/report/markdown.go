@@ -44,7 +44,7 @@ func Markdown(w io.Writer, run result.Run, opts Options) error {
 
 	if rows := trendRows(run, opts, strong); rows != nil {
 		out.printf("\n### Against earlier %s runs\n\nA regression is an RTO or RPO worse than the previous run's by more than %s.\n\n%s\n",
-			run.Profile.Name, thresholdText(opts), markdownTable(trendHeader, rows))
+			run.Profile, thresholdText(opts), markdownTable(trendHeader, rows))
 	}
 
 	for _, s := range run.Scenarios {

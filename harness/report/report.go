@@ -95,7 +95,7 @@ func title(s result.Scenario) string {
 
 // runLines are the two lines that head every report.
 func runLines(run result.Run) (string, string) {
-	first := "firedrill run " + run.RunID + " · profile " + run.Profile.Name
+	first := "firedrill run " + run.RunID + " · profile " + run.Profile
 	if run.System != "" {
 		first += " · system " + run.System
 	}

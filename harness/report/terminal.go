@@ -77,7 +77,7 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 	out.printf("%s\n", t.Render())
 
 	if rows := trendRows(run, opts, paint); rows != nil {
-		out.printf("\n%s\n", paint(fmt.Sprintf("Against earlier %s runs (regression: worse than the previous by more than %s)", run.Profile.Name, thresholdText(opts)), text.Bold))
+		out.printf("\n%s\n", paint(fmt.Sprintf("Against earlier %s runs (regression: worse than the previous by more than %s)", run.Profile, thresholdText(opts)), text.Bold))
 		t := newTerminalTable(trendHeader)
 		t.AppendRows(rows)
 		t.SetColumnConfigs([]table.ColumnConfig{{Number: 2, WidthMax: 30, WidthMaxEnforcer: text.WrapSoft}})

@@ -20,20 +20,16 @@ const (
 
 // Run is one firedrill run: every scenario it executed.
 type Run struct {
-	RunID     string     `json:"run_id"`
-	Profile   Profile    `json:"profile"`
-	System    string     `json:"system"`
-	Plan      string     `json:"plan"`
-	StartedAt time.Time  `json:"started_at"`
-	EndedAt   time.Time  `json:"ended_at"`
-	Scenarios []Scenario `json:"scenarios"`
-}
-
-// Profile is the pace a run used: its name and the cadences it set.
-type Profile struct {
-	Name string `json:"name"`
-	// Cadences maps a cadence name (state_backup_interval, ...) to seconds.
-	Cadences map[string]Seconds `json:"cadences"`
+	RunID string `json:"run_id"`
+	// Profile is the pace the run used (ci, quarterly); Cadences its
+	// cadences in seconds (state_backup_interval, probe_interval, ...).
+	Profile   string             `json:"profile"`
+	Cadences  map[string]Seconds `json:"cadences"`
+	System    string             `json:"system"`
+	Plan      string             `json:"plan"`
+	StartedAt time.Time          `json:"started_at"`
+	EndedAt   time.Time          `json:"ended_at"`
+	Scenarios []Scenario         `json:"scenarios"`
 }
 
 // Scenario is the result of one drill scenario.
