@@ -51,3 +51,26 @@ lint: ## golangci-lint (pinned) with the layer rules in .golangci.yml
 	@command -v $(BIN)/golangci-lint >/dev/null 2>&1 || GOBIN=$(abspath $(BIN)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	$(BIN)/golangci-lint run ./...
 	gofmt -l . | (! grep .)
+
+N ?= 10
+.PHONY: soak
+soak: images ## the ci suite (make test's two steps) N times in a row (N=10), stopping at the first failure
+	@pass=0; \
+	for i in $$(seq 1 $(N)); do \
+		echo "== soak: run $$i of $(N)"; \
+		if $(GO) test -count=1 $$($(GO) list ./... | grep -v /steps) && \
+			FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run TestDrills; then \
+			pass=$$((pass + 1)); \
+		else \
+			echo "soak: $$pass of $(N) runs passed; run $$i failed"; exit 1; \
+		fi; \
+	done; \
+	echo "soak: $$pass of $(N) runs passed"
+
+RUNS          ?= 3
+COLD          ?=
+
+bench: images ## measure against plain Docker tools; writes reports/bench/<date>.md (RUNS=3; COLD=1 adds cold image builds; ONLY=spinup,rto...)
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/firedrill-bench ./cmd/firedrill-bench
+	$(BIN)/firedrill-bench --runs $(RUNS) $(if $(filter 1,$(COLD)),--cold,) $(if $(ONLY),--only $(ONLY),)

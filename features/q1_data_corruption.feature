@@ -28,7 +28,7 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
 
     Examples:
       | option | plan step                           | as written                                                                                                                                                    | corrected step                          | corrected                                                                                                                                                                                                       | recovered data                                          |
-      | A      | restore from backup (option A)      | restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/                 | restore artifacts/data_m5 from the data snapshot | rm -rf /tmp/restore && restic -r "$RESTIC_REPOSITORY" restore latest --tag data --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/ | /tmp/restore/opt/trading/traderunner/artifacts/data_m5 |
+      | A      | restore from backup (option A)      | restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/                 | restore artifacts/data_m5 from the data snapshot | rm -rf /tmp/restore; for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact \| grep -oE '^[0-9a-f]{8}' \| tac); do restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 && test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && break; echo "snapshot $id holds no artifacts/data_m5: trying the one before"; done; flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/ | /tmp/restore/opt/trading/traderunner/artifacts/data_m5 |
       | B      | re-fetch from source (option B)     | make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31                                                                                                     | re-fetch everything the broker has      | make data:fetch START_DATE=2024-01-01 END_DATE=2030-12-31                                                                                                                                                       | artifacts/data_m5                                       |
 
   Scenario: a truncated M5 file is restored from the latest backup
@@ -37,8 +37,14 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
     When the operator runs "restore artifacts/data_m5 from the data snapshot":
       """
       rm -rf /tmp/restore
-      restic -r "$RESTIC_REPOSITORY" restore latest --tag data --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5
-      cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
+      # newest data snapshot first; one taken while the fault struck may lack the folder
+      for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
+        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
+          && test -f /tmp/restore/opt/trading/traderunner/artifacts/data_m5/MANIFEST.sha256 && break
+        echo "snapshot $id holds no artifacts/data_m5: trying the one before"
+      done
+      # the deployment's data lock keeps ingest from writing while the files go back
+      flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"
@@ -50,8 +56,14 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
     When the operator runs "restore artifacts/data_m5 from the data snapshot":
       """
       rm -rf /tmp/restore
-      restic -r "$RESTIC_REPOSITORY" restore latest --tag data --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5
-      cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
+      # newest data snapshot first; one taken while the fault struck may lack the folder
+      for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
+        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
+          && test -f /tmp/restore/opt/trading/traderunner/artifacts/data_m5/MANIFEST.sha256 && break
+        echo "snapshot $id holds no artifacts/data_m5: trying the one before"
+      done
+      # the deployment's data lock keeps ingest from writing while the files go back
+      flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"

@@ -139,6 +139,12 @@ func (sc *Scenario) recoveryLimit() time.Duration {
 	if l < minRecovery {
 		l = minRecovery
 	}
+	if sc.suite == nil {
+		return l
+	}
+	if c := sc.suite.opts.Profile.MaxRecovery; c > 0 && l > c {
+		l = c
+	}
 	return l
 }
 
@@ -232,12 +238,23 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 		{stack.BucketBackup, ""},
 		{stack.BucketCloud, "$TR_CLOUD_REPOSITORY"},
 	}
+	// A restic call costs about a second of CPU (its key derivation), which
+	// the backups being waited for need: restic reads a repository only
+	// once MinIO itself shows both repositories holding two snapshots, and
+	// a repository whose tags it has seen is not read again.
+	seen := map[string]string{}
 	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, deployLimit, func(ctx context.Context) (bool, string, error) {
-		var details []string
 		for _, r := range repos {
 			n, err := sc.snapshotObjects(ctx, r.bucket)
 			if err != nil || n < 2 {
 				return false, fmt.Sprintf("%d snapshot objects in %s", n, r.bucket), err
+			}
+		}
+		var details []string
+		for _, r := range repos {
+			if d, ok := seen[r.bucket]; ok {
+				details = append(details, d)
+				continue
 			}
 			snaps, err := sc.resticSnapshots(ctx, r.repo)
 			if err != nil {
@@ -252,7 +269,8 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 			if tags["state"] == 0 || tags["data"] == 0 {
 				return false, fmt.Sprintf("%s snapshots by tag %v", r.bucket, tags), nil
 			}
-			details = append(details, fmt.Sprintf("%s: %d state, %d data", r.bucket, tags["state"], tags["data"]))
+			seen[r.bucket] = fmt.Sprintf("%s: %d state, %d data", r.bucket, tags["state"], tags["data"])
+			details = append(details, seen[r.bucket])
 		}
 		return true, strings.Join(details, "; "), nil
 	})

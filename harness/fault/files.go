@@ -27,7 +27,19 @@ func (f *fileFault) Name() string { return f.name }
 func (f *fileFault) Inject(ctx context.Context) error {
 	p, s := q(f.path), q(saved(f.path))
 	return mustRun(ctx, f.sh, "inject "+f.name,
-		fmt.Sprintf("test -e %s || { echo %s does not exist; exit 1; }; mkdir -p /tmp/firedrill-undo && rm -rf %s && cp -a %s %s && %s", p, p, s, p, s, f.script))
+		fmt.Sprintf("test -e %s || { echo %s does not exist; exit 1; }; mkdir -p /tmp/firedrill-undo && %s && %s", p, p, saveCopy(p, s), f.script))
+}
+
+// saveCopy copies path to its undo copy. The system keeps running while
+// it is copied, so a file can vanish, or be replaced by a rename, between
+// cp listing a folder and reading it: cp is tried again, and a copy that
+// lacks only such files is good enough to undo with. Any other error
+// fails the fault, with cp's message.
+func saveCopy(p, s string) string {
+	const errs = "/tmp/firedrill-undo/.cp-err"
+	return fmt.Sprintf(`for try in 1 2 3 4 5; do rm -rf %[2]s; cp -a %[1]s %[2]s 2>%[3]s && break; `+
+		`if test $try = 5 && grep -v -e 'No such file or directory' -e 'replaced while being copied' %[3]s | grep -q .; then cat %[3]s; exit 1; fi; `+
+		`sleep 0.2; done; rm -f %[3]s`, p, s, errs)
 }
 
 // Undo puts the saved copy back only where the recovery left nothing.

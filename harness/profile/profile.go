@@ -27,6 +27,9 @@ type Profile struct {
 	// MayWritePlan: only a profile at the plan's own cadences may write
 	// actuals into the plan.
 	MayWritePlan bool
+	// MaxRecovery caps a scenario's recovery limit (3× its RTO target), so a
+	// hung recovery cannot hold a CI job for half an hour; 0 is no cap.
+	MaxRecovery time.Duration
 }
 
 // Cadence names.
@@ -44,6 +47,7 @@ var builtin = map[string]Profile{
 	"ci": {
 		Name:          "ci",
 		ProbeInterval: 250 * time.Millisecond,
+		MaxRecovery:   3 * time.Minute,
 		Cadences: map[string]time.Duration{
 			Trade: time.Second, Ingest: time.Second,
 			StateBackup: 2 * time.Second, DataBackup: 5 * time.Second, CloudBackup: 5 * time.Second,

@@ -21,6 +21,7 @@ func WithSignals(ctx context.Context, out io.Writer) (context.Context, func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
+	forcing := make(chan struct{})
 	go func() {
 		select {
 		case s := <-ch:
@@ -31,6 +32,7 @@ func WithSignals(ctx context.Context, out io.Writer) (context.Context, func()) {
 		}
 		select {
 		case <-ch:
+			close(forcing)
 			fmt.Fprintf(out, "\nfiredrill: forced: removing this run's containers and networks now\n")
 			c, cl := context.WithTimeout(context.Background(), 30*time.Second)
 			_ = stack.SweepOwned(c)
@@ -40,6 +42,13 @@ func WithSignals(ctx context.Context, out io.Writer) (context.Context, func()) {
 		}
 	}()
 	return ctx, func() {
+		select {
+		case <-forcing:
+			// The forced sweep ends the process (exit 130) when it is
+			// done; the run must not exit first with its own status.
+			select {}
+		default:
+		}
 		signal.Stop(ch)
 		close(done)
 		cancel()

@@ -47,10 +47,13 @@ const (
 	PortGit         = "9418/tcp"
 )
 
+// createLimit bounds the creation of one container or network.
+const createLimit = time.Minute
+
 // MinIOTimeout bounds the wait for MinIO's answer to any one call made
 // through Stack.MinIO; minioDialTimeout bounds connecting to it.
 const (
-	MinIOTimeout     = 30 * time.Second
+	MinIOTimeout     = 15 * time.Second
 	minioDialTimeout = 5 * time.Second
 )
 
@@ -119,11 +122,17 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			ResticPassword: RandomSecret(16),
 		},
 	}
-	nw, err := network.New(ctx, network.WithLabels(s.labels("network")))
+	// Created whatever ctx does meanwhile, as containers are (see run).
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
+	nw, err := network.New(cctx, network.WithLabels(s.labels("network")))
+	cancel()
 	if err != nil {
 		return s, fmt.Errorf("create network for %s: %w", cfg.Scenario, err)
 	}
 	s.Network = nw
+	if err := ctx.Err(); err != nil {
+		return s, fmt.Errorf("start stack for %s: %w", cfg.Scenario, err)
+	}
 
 	var first []Service
 	for _, v := range s.services() {
@@ -171,13 +180,42 @@ func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.Containe
 		network.WithNetwork([]string{role}, s.Network),
 		tc.WithConfigModifier(func(c *container.Config) { c.Hostname = role }),
 	}
-	c, err := tc.Run(ctx, image, append(base, opts...)...)
+	req := tc.GenericContainerRequest{ContainerRequest: tc.ContainerRequest{Image: image}}
+	for _, o := range append(base, opts...) {
+		if err := o.Customize(&req); err != nil {
+			return nil, fmt.Errorf("configure %s: %w", role, err)
+		}
+	}
+	// The engine completes a create whose caller has given up, and a
+	// container created after the scenario's sweep would outlive the run.
+	// So creating is not cut short by cancellation (it has a limit of its
+	// own): the container is known, and removed, whatever happens next.
+	// Starting it and waiting for it follow ctx.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
+	ctr, err := tc.GenericContainer(cctx, req)
+	cancel()
+	var c *tc.DockerContainer
+	if ctr != nil {
+		c, _ = ctr.(*tc.DockerContainer)
+	}
 	if c != nil {
 		s.mu.Lock()
 		s.containers[role] = c
 		s.mu.Unlock()
 	}
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	if c == nil {
+		return nil, fmt.Errorf("create %s: testcontainers-go returned no Docker container", role)
+	}
+	if err := ctx.Err(); err != nil {
+		return c, fmt.Errorf("start container: %w", err)
+	}
+	if err := c.Start(ctx); err != nil {
+		return c, fmt.Errorf("start container: %w", err)
+	}
+	return c, nil
 }
 
 // runService starts one service of the definition and waits until it is ready.
@@ -255,6 +293,10 @@ func (s *Stack) Endpoint(ctx context.Context, role, port string) (string, error)
 	}
 	ep, err := c.PortEndpoint(ctx, nat.Port(port), "")
 	if err != nil {
+		// A container that stopped has no ports: say that, not "port not found".
+		if st, serr := c.State(ctx); serr == nil && !st.Running {
+			return "", fmt.Errorf("reach %s at %s: its container is %s (exit code %d), no longer running", role, port, st.Status, st.ExitCode)
+		}
 		return "", fmt.Errorf("find endpoint of %s %s: %w", role, port, err)
 	}
 	return ep, nil

@@ -173,9 +173,15 @@ func sweep(ctx context.Context, f filters.Args, keep func(map[string]string) boo
 		if !match(c.Labels) {
 			continue
 		}
-		if err := cl.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) {
+		// Another sweep (a scenario's Close beside a forced stop) may be
+		// removing it already: that is no error, its end is awaited below.
+		if err := cl.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !isNotFound(err) && !inProgress(err) {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", strings.Join(c.Names, ","), err))
 		}
+	}
+	// A network is removable only once its containers are gone.
+	if err := awaitGone(ctx, cl, f, match); err != nil {
+		errs = append(errs, err)
 	}
 	ns, err := cl.NetworkList(ctx, network.ListOptions{Filters: f})
 	if err != nil {
@@ -185,7 +191,7 @@ func sweep(ctx context.Context, f filters.Args, keep func(map[string]string) boo
 		if !match(n.Labels) {
 			continue
 		}
-		if err := cl.NetworkRemove(ctx, n.ID); err != nil && !isNotFound(err) {
+		if err := removeNetwork(ctx, cl, n.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 		}
 	}
@@ -202,6 +208,64 @@ func sweep(ctx context.Context, f filters.Args, keep func(map[string]string) boo
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// sweepWait bounds how long a sweep waits for removals already under way.
+const sweepWait = 30 * time.Second
+
+// awaitGone waits until no container the sweep removes is listed any more.
+func awaitGone(ctx context.Context, cl *tc.DockerClient, f filters.Args, match func(map[string]string) bool) error {
+	ctx, cancel := context.WithTimeout(ctx, sweepWait)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cs, err := cl.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+		if err != nil {
+			return fmt.Errorf("list containers: %w", err)
+		}
+		var left []string
+		for _, c := range cs {
+			if match(c.Labels) {
+				left = append(left, strings.Join(c.Names, ","))
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the removal of %s: %w", strings.Join(left, " "), ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// removeNetwork removes a network, retrying while a container that is
+// being removed still holds an endpoint on it.
+func removeNetwork(ctx context.Context, cl *tc.DockerClient, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, sweepWait)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := cl.NetworkRemove(ctx, id)
+		if err == nil || isNotFound(err) {
+			return nil
+		}
+		if !strings.Contains(err.Error(), "active endpoints") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-tick.C:
+		}
+	}
+}
+
+func inProgress(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "already in progress")
 }
 
 func removeContainer(ctx context.Context, id string) error {

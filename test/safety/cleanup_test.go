@@ -37,6 +37,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		code    int
 	}{
 		{"SIGINT while the stack starts", "starting stack", 0, []os.Signal{os.Interrupt}, 1},
+		{"SIGINT while its containers are created", "starting stack", 400 * time.Millisecond, []os.Signal{os.Interrupt}, 1},
 		{"SIGTERM right after the fault", "fault injected", 0, []os.Signal{syscall.SIGTERM}, 1},
 		{"SIGINT mid-restore", "failure observed", 500 * time.Millisecond, []os.Signal{os.Interrupt}, 1},
 		{"a second SIGINT mid-restore forces", "failure observed", 500 * time.Millisecond, []os.Signal{os.Interrupt, os.Interrupt}, 130},

@@ -1,0 +1,44 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestDeleteDirWhileTheSystemWrites: the system keeps writing while the
+// fault saves its undo copy (the stand-in writes each file through a
+// temporary one it renames); a temporary file vanishing mid-copy must not
+// fail the injection. Without the retry, cp fails about one time in three.
+func TestDeleteDirWhileTheSystemWrites(t *testing.T) {
+	sh, dir := setup(t)
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(dir, "data", fmt.Sprintf("f%d", i)), make([]byte, 2000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	churn := exec.CommandContext(ctx, "bash", "-c", `while :; do f=data/.MANIFEST.$RANDOM.tmp; echo x > $f 2>/dev/null; mv $f data/MANIFEST 2>/dev/null; done`)
+	churn.Dir = dir
+	if err := churn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = churn.Wait() }()
+	for i := range 30 {
+		f := fileFault{sh: sh, path: "data", name: "copy data", script: "true"}
+		if err := f.Inject(context.Background()); err != nil {
+			t.Fatalf("injection %d failed while the system writes: %v", i, err)
+		}
+	}
+	// A real copy error still fails the fault, with cp's message.
+	f := fileFault{sh: sh, path: "data", name: "copy data", script: "true"}
+	if err := os.Chmod(filepath.Join(dir, "data", "f1"), 0); err == nil && os.Geteuid() != 0 {
+		if err := f.Inject(context.Background()); err == nil {
+			t.Fatal("an unreadable file did not fail the undo copy")
+		}
+	}
+}
