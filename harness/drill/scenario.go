@@ -371,17 +371,10 @@ func (sc *Scenario) observed(o probe.Outcome, err error, never, what string) err
 // is recorded as a finding (command and output) and the scenario goes on:
 // the feature decides whether a corrected step follows.
 func (sc *Scenario) PlanStep(ctx context.Context, name, script string) error {
-	ctx, cancel := sc.bound(ctx)
-	defer cancel()
-	if err := sc.tl.ProofOfFault(); err != nil && sc.hasFault() {
-		return sc.fail(err)
-	}
-	end := sc.tl.Phase(name)
-	r, err := sc.exec(ctx, "set -eo pipefail\n"+script, nil)
-	end()
+	r, err := sc.runStep(ctx, name, script)
 	sc.lastPlanStep = name
 	if err != nil {
-		return sc.fail(err)
+		return err
 	}
 	sc.lastPlanStepFailed = r.Code != 0
 	if r.Code != 0 {
@@ -419,22 +412,34 @@ func (sc *Scenario) CorrectedStep(ctx context.Context, name, script string) erro
 
 // Step runs a runbook step that must succeed.
 func (sc *Scenario) Step(ctx context.Context, name, script string) error {
-	ctx, cancel := sc.bound(ctx)
-	defer cancel()
-	if err := sc.tl.ProofOfFault(); err != nil && sc.hasFault() {
-		return sc.fail(err)
-	}
-	end := sc.tl.Phase(name)
-	r, err := sc.exec(ctx, "set -eo pipefail\n"+script, nil)
-	end()
+	r, err := sc.runStep(ctx, name, script)
 	if err != nil {
-		return sc.fail(err)
+		return err
 	}
 	if r.Code != 0 {
 		return sc.fail(fmt.Errorf("step %q failed (exit %d): %s", name, r.Code, lastLines(r.Output, 8)))
 	}
 	sc.logf("step %q done in %s", name, r.Finished.Sub(r.Started).Round(time.Millisecond))
 	return nil
+}
+
+// runStep runs a runbook script as a timed phase on the current server,
+// within the recovery limit, once the fault (if any) has been seen to bite.
+// A script that exits non-zero is not an error here; one that cannot run
+// or hangs is, and is recorded.
+func (sc *Scenario) runStep(ctx context.Context, name, script string) (stack.ExecResult, error) {
+	ctx, cancel := sc.bound(ctx)
+	defer cancel()
+	if err := sc.tl.ProofOfFault(); err != nil && sc.hasFault() {
+		return stack.ExecResult{}, sc.fail(err)
+	}
+	end := sc.tl.Phase(name)
+	r, err := sc.exec(ctx, "set -eo pipefail\n"+script, nil)
+	end()
+	if err != nil {
+		return r, sc.fail(err)
+	}
+	return r, nil
 }
 
 // StartIn starts the traderunner in a mode as a recovery step, and waits
