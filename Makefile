@@ -27,12 +27,16 @@ build: ## build the firedrill command into bin/
 images: build ## build every image offline (only what changed)
 	$(FIREDRILL) images
 
-test: images ## unit tests, then every feature against real containers (profile ci)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)
-	FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run 'TestDrills|TestCalibration'
+# make test's two steps; make soak repeats them.
+UNIT_TESTS    = $(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)
+DRILL_TESTS   = FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run 'TestDrills|TestCalibration'
+
+test: images ## unit and safety tests, then every feature against real containers (profile ci)
+	$(UNIT_TESTS)
+	$(DRILL_TESTS)
 
 unit: ## unit tests only (no Docker)
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)
+	$(GO) test -short -count=1 $$($(GO) list ./... | grep -v /steps)
 
 smoke: images ## the @smoke features only
 	FIREDRILL_TAGS=@smoke $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run TestDrills
@@ -54,18 +58,17 @@ lint: ## golangci-lint (pinned) with the layer rules in .golangci.yml
 
 N ?= 10
 .PHONY: soak
-soak: images ## the ci suite (make test's two steps) N times in a row (N=10), stopping at the first failure
-	@pass=0; \
+soak: images ## make test's two steps N times in a row (N=10), stopping at the first failure
+	@pass=0; began=$$(date -u +%FT%TZ); \
 	for i in $$(seq 1 $(N)); do \
-		echo "== soak: run $$i of $(N)"; \
-		if $(GO) test -count=1 $$($(GO) list ./... | grep -v /steps) && \
-			FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run TestDrills; then \
+		echo "== soak: run $$i of $(N) ($$(date -u +%T))"; \
+		if $(UNIT_TESTS) && $(DRILL_TESTS); then \
 			pass=$$((pass + 1)); \
 		else \
-			echo "soak: $$pass of $(N) runs passed; run $$i failed"; exit 1; \
+			echo "soak: $$pass of $(N) runs passed (from $$began); run $$i failed"; exit 1; \
 		fi; \
 	done; \
-	echo "soak: $$pass of $(N) runs passed"
+	echo "soak: $$pass of $(N) runs passed, $$began to $$(date -u +%FT%TZ)"
 
 RUNS          ?= 3
 COLD          ?=

@@ -1,7 +1,6 @@
 package steps_test
 
 import (
-	"context"
 	"os"
 	"testing"
 	"time"
@@ -27,8 +26,7 @@ func TestCalibration(t *testing.T) {
 	if *tags != "" && *tags != "@calibration" {
 		t.Skip("drills selected by tag: calibration runs only with no tag selection")
 	}
-	ctx, stop := runner.WithSignals(context.Background(), os.Stdout)
-	defer stop()
+	ctx := runContext(t)
 	out, err := runner.Run(ctx, runner.Options{
 		Features:    []string{"../features/calibration.feature"},
 		Tags:        "@calibration",

@@ -51,8 +51,7 @@ func TestDrills(t *testing.T) {
 			t.Fatal(msg)
 		}
 	}
-	ctx, stop := runner.WithSignals(context.Background(), os.Stdout)
-	defer stop()
+	ctx := runContext(t)
 	// End before go test's own -timeout panics, so cleanup still runs.
 	if d, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc

@@ -35,7 +35,7 @@ func WithSignals(ctx context.Context, out io.Writer) (context.Context, func()) {
 			close(forcing)
 			fmt.Fprintf(out, "\nfiredrill: forced: removing this run's containers and networks now\n")
 			c, cl := context.WithTimeout(context.Background(), 30*time.Second)
-			_ = stack.SweepOwned(c)
+			_ = stack.SweepOwnedSettled(c, time.Second)
 			cl()
 			os.Exit(130)
 		case <-done:

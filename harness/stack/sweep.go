@@ -94,25 +94,7 @@ func runFilter(runID, scenario string) filters.Args {
 
 // Count lists what is labelled with runID (any run when empty).
 func Count(ctx context.Context, runID string) (Leftovers, error) {
-	cl, err := client(ctx)
-	if err != nil {
-		return Leftovers{}, err
-	}
-	defer cl.Close()
-	f := runFilter(runID, "")
-	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return Leftovers{}, fmt.Errorf("list containers: %w", err)
-	}
-	ns, err := cl.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		return Leftovers{}, fmt.Errorf("list networks: %w", err)
-	}
-	vs, err := cl.VolumeList(ctx, volume.ListOptions{Filters: f})
-	if err != nil {
-		return Leftovers{}, fmt.Errorf("list volumes: %w", err)
-	}
-	return Leftovers{len(cs), len(ns), len(vs.Volumes)}, nil
+	return countMatching(ctx, runFilter(runID, ""), func(map[string]string) bool { return true })
 }
 
 // Sweep removes every container, network and volume of a run (of every
@@ -335,6 +317,72 @@ func isNotFound(err error) bool {
 
 // SweepOwned removes everything this process made, in every run.
 func SweepOwned(ctx context.Context) error {
+	return sweep(ctx, runFilter("", ""), ownedByMe())
+}
+
+func ownedByMe() func(map[string]string) bool {
 	me := Owner()
-	return sweep(ctx, runFilter("", ""), func(labels map[string]string) bool { return labels[LabelOwner] == me })
+	return func(labels map[string]string) bool { return labels[LabelOwner] == me }
+}
+
+// SweepOwnedSettled is SweepOwned for a process about to exit while its
+// goroutines may still be creating containers: a create the engine had
+// already accepted lands after the first sweep. It sweeps again until
+// nothing this process owns has appeared for quiet, or ctx ends.
+func SweepOwnedSettled(ctx context.Context, quiet time.Duration) error {
+	for {
+		if err := SweepOwned(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(quiet):
+		}
+		n, err := countMatching(ctx, runFilter("", ""), ownedByMe())
+		if err != nil {
+			return err
+		}
+		if n.Zero() {
+			return nil
+		}
+	}
+}
+
+// countMatching counts the objects under f whose labels match.
+func countMatching(ctx context.Context, f filters.Args, match func(map[string]string) bool) (Leftovers, error) {
+	cl, err := client(ctx)
+	if err != nil {
+		return Leftovers{}, err
+	}
+	defer cl.Close()
+	var l Leftovers
+	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return l, fmt.Errorf("list containers: %w", err)
+	}
+	for _, c := range cs {
+		if match(c.Labels) {
+			l.Containers++
+		}
+	}
+	ns, err := cl.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return l, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range ns {
+		if match(n.Labels) {
+			l.Networks++
+		}
+	}
+	vs, err := cl.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return l, fmt.Errorf("list volumes: %w", err)
+	}
+	for _, v := range vs.Volumes {
+		if match(v.Labels) {
+			l.Volumes++
+		}
+	}
+	return l, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -59,11 +60,65 @@ func firedrill(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	go stopOnSignal()
 	code := m.Run()
 	if binPath != "" {
 		_ = os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// children are the runs this binary has started and not yet seen end.
+var children = struct {
+	sync.Mutex
+	m        map[*child]bool
+	stopping bool // a signal came: no new run starts
+}{m: map[*child]bool{}}
+
+// stopOnSignal: Ctrl-C of `make test` reaches this binary and, through the
+// process group, the runs it started. Those stop and clean up by
+// themselves; a run the signal did not reach (this binary alone was
+// signalled) is sent one. This binary outlives them all (their output
+// goes into its pipes: exiting first would kill them with SIGPIPE halfway
+// through their cleanup), then removes what is left of its own in-process
+// suites and of its runs, and exits 130.
+func stopOnSignal() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sig := <-sigs
+	fmt.Fprintf(os.Stderr, "safety tests: %s: waiting for the runs they started to clean up\n", sig)
+	children.Lock()
+	children.stopping = true
+	running := make([]*child, 0, len(children.m))
+	for c := range children.m {
+		running = append(running, c)
+	}
+	children.Unlock()
+	time.Sleep(time.Second)
+	for _, c := range running {
+		if !strings.Contains(c.output(), "stopping, cleaning up") {
+			_ = c.cmd.Process.Signal(sig)
+		}
+	}
+	for _, c := range running {
+		select {
+		case <-c.done:
+		case <-time.After(2 * time.Minute):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, c := range running {
+		if id := c.runID(); id != "" {
+			_ = stack.Sweep(ctx, id)
+		}
+	}
+	if err := stack.SweepOwnedSettled(ctx, time.Second); err != nil {
+		fmt.Fprintln(os.Stderr, "safety tests: sweep:", err)
+	}
+	os.Exit(130)
 }
 
 var (
@@ -119,9 +174,17 @@ func start(t *testing.T, dir string, env []string, bin string, args ...string) *
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	c := &child{t: t, cmd: cmd, seen: make(chan struct{}), done: make(chan struct{})}
+	children.Lock()
+	if children.stopping {
+		children.Unlock()
+		t.Fatal("interrupted: no new run starts")
+	}
 	if err := cmd.Start(); err != nil {
+		children.Unlock()
 		t.Fatal(err)
 	}
+	children.m[c] = true
+	children.Unlock()
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -147,6 +210,9 @@ func start(t *testing.T, dir string, env []string, bin string, args ...string) *
 		case err != nil:
 			c.code = -1
 		}
+		children.Lock()
+		delete(children.m, c)
+		children.Unlock()
 		close(c.done)
 	}()
 	t.Cleanup(func() {

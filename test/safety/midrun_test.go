@@ -3,6 +3,7 @@ package safety
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,6 +189,47 @@ func TestReportFolderLostMidRun(t *testing.T) {
 		t.Errorf("exit %d, want 2 (the harness could not write its reports)", code)
 	}
 	for _, w := range []string{"the stack is healthy", "passed", "write " + filepath.Join(dir, "results.json"), "1 of 1 scenarios passed"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the output lacks %q", w)
+		}
+	}
+	if l := leftovers(t, run.runID()); !l.Zero() {
+		t.Fatalf("run %s left %s", run.runID(), l)
+	}
+}
+
+// TestDiskFullKeepsResults: the disk that holds the reports fills up
+// during the run (a 256 KiB tmpfs, filled once the stack starts). The
+// results kept in memory are still printed, the run names the write that
+// failed and exits 2, and nothing is left running. Mounting needs root,
+// as CI has.
+func TestDiskFullKeepsResults(t *testing.T) {
+	needDocker(t)
+	t.Parallel()
+	reports := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", reports).CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("mount a small tmpfs (needs root): %v: %s", err, out)
+		if os.Geteuid() == 0 {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", reports).Run() })
+	feats := features(t, map[string]string{"ok.feature": "Feature: ok\n  Scenario: the stack is healthy\n" + deployPaper +
+		"    Then the health check shows \"Mode: PAPER\"\n"})
+	run := start(t, root, nil, firedrill(t), "run", "--features", feats, "--reports", reports)
+	run.waitFor("starting stack", runFor)
+	// Fill the disk: the write ends with "no space left on device".
+	if out, err := exec.Command("dd", "if=/dev/zero", "of="+filepath.Join(reports, "filler"), "bs=4k").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "No space left") {
+		t.Fatalf("filling the tmpfs: %v: %s", err, out)
+	}
+	code := run.wait(runFor)
+	out := run.output()
+	if code != 2 {
+		t.Errorf("exit %d, want 2 (the harness could not write its reports)", code)
+	}
+	for _, w := range []string{"the stack is healthy", "no space left on device", "1 of 1 scenarios passed"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("the output lacks %q", w)
 		}
