@@ -94,9 +94,12 @@ func stopOnSignal() {
 		running = append(running, c)
 	}
 	children.Unlock()
-	time.Sleep(time.Second)
+	// A run the signal reached says so at once; one that has not said so
+	// within a second did not get it.
+	grace, cancelGrace := context.WithTimeout(context.Background(), time.Second)
+	defer cancelGrace()
 	for _, c := range running {
-		if !strings.Contains(c.output(), "stopping, cleaning up") {
+		if !c.sees("stopping, cleaning up", grace.Done()) {
 			_ = c.cmd.Process.Signal(sig)
 		}
 	}
@@ -276,6 +279,26 @@ func (c *child) waitFor(s string, limit time.Duration) string {
 			c.t.Fatalf("the process ended (exit %d) before printing %q", c.code, s)
 		case <-deadline.C:
 			c.t.Fatalf("no line with %q within %s", s, limit)
+		}
+	}
+}
+
+// sees reports whether a line containing s has appeared or appears
+// before limit is closed or the process ends.
+func (c *child) sees(s string, limit <-chan struct{}) bool {
+	for {
+		c.mu.Lock()
+		found, seen := strings.Contains(c.out.String(), s), c.seen
+		c.mu.Unlock()
+		if found {
+			return true
+		}
+		select {
+		case <-seen:
+		case <-c.done:
+			return false
+		case <-limit:
+			return false
 		}
 	}
 }
