@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"firedrill/harness/profile"
 	"firedrill/harness/result"
 	"firedrill/harness/stack"
 	"firedrill/harness/timeline"
@@ -326,46 +327,91 @@ func (sc *Scenario) CheckRPO() error {
 }
 
 // PositionsMatchBroker checks the traderunner's positions equal the
-// broker's ground truth, read by firedrill from the broker itself.
+// broker's ground truth, read by firedrill from the broker itself. A
+// running traderunner learns of a fill on its next sync with the broker
+// (every trade interval), and the broker keeps filling: one reading of
+// each side can catch a fill the traderunner has not synced yet. So it
+// reads the broker before and after positions.json, and compares only a
+// reading during which the broker did not change; it reads again every
+// probe interval until the two agree, for at most five trade intervals
+// (10 s at least), and fails with the last difference when they never do.
 func (sc *Scenario) PositionsMatchBroker(ctx context.Context) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
-	gt, err := sc.groundTruth(ctx)
+	settle := max(10*time.Second, 5*sc.suite.opts.Profile.Cadences[profile.Trade])
+	began := time.Now()
+	deadline := began.Add(settle)
+	tick := time.NewTicker(sc.suite.opts.Profile.ProbeInterval)
+	defer tick.Stop()
+	readings := 0
+	for {
+		readings++
+		gt, diffs, err := sc.comparePositions(ctx)
+		if err != nil {
+			return sc.fail(err)
+		}
+		if diffs == nil {
+			waited := ""
+			if readings > 1 {
+				waited = fmt.Sprintf(", after %s and %d readings (the traderunner had not yet synced the broker's newest fills)", time.Since(began).Round(10*time.Millisecond), readings)
+			}
+			sc.addEvidence("positions", "traderunner positions equal the broker's ground truth %v (%d fills)%s", gt.Positions, len(gt.Fills), waited)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return sc.fail(fmt.Errorf("positions differ from the broker's ground truth: %s (still after %s and %d readings)", strings.Join(diffs, "; "), settle, readings))
+		}
+		select {
+		case <-ctx.Done():
+			return sc.fail(fmt.Errorf("positions differ from the broker's ground truth: %s: %w", strings.Join(diffs, "; "), ctx.Err()))
+		case <-tick.C:
+		}
+	}
+}
+
+// comparePositions takes one reading: the broker, positions.json, the
+// broker again. It returns the differences (nil when equal), or a
+// difference saying the broker changed meanwhile.
+func (sc *Scenario) comparePositions(ctx context.Context) (groundTruth, []string, error) {
+	before, err := sc.groundTruth(ctx)
 	if err != nil {
-		return sc.fail(err)
+		return before, nil, err
 	}
 	r, err := sc.exec(ctx, "cat artifacts/state/positions.json", nil)
 	if err != nil {
-		return sc.fail(fmt.Errorf("read positions.json: %w", err))
+		return before, nil, fmt.Errorf("read positions.json: %w", err)
 	}
 	if r.Code != 0 {
-		return sc.fail(fmt.Errorf("read positions.json: exit %d: %s", r.Code, lastLines(r.Output, 2)))
+		return before, nil, fmt.Errorf("read positions.json: exit %d: %s", r.Code, lastLines(r.Output, 2))
 	}
 	var pos struct {
 		Positions map[string]float64 `json:"positions"`
 	}
 	if err := json.Unmarshal([]byte(jsonPart(r.Output)), &pos); err != nil {
-		return sc.fail(fmt.Errorf("decode positions.json: %w", err))
+		return before, nil, fmt.Errorf("decode positions.json: %w", err)
+	}
+	after, err := sc.groundTruth(ctx)
+	if err != nil {
+		return before, nil, err
+	}
+	if len(after.Fills) != len(before.Fills) {
+		return after, []string{fmt.Sprintf("the broker filled %d more while positions.json was read", len(after.Fills)-len(before.Fills))}, nil
 	}
 	var diffs []string
 	keys := map[string]bool{}
-	for k := range gt.Positions {
+	for k := range after.Positions {
 		keys[k] = true
 	}
 	for k := range pos.Positions {
 		keys[k] = true
 	}
 	for k := range keys {
-		if gt.Positions[k] != pos.Positions[k] {
-			diffs = append(diffs, k+": broker "+strconv.FormatFloat(gt.Positions[k], 'f', -1, 64)+", traderunner "+strconv.FormatFloat(pos.Positions[k], 'f', -1, 64))
+		if after.Positions[k] != pos.Positions[k] {
+			diffs = append(diffs, k+": broker "+strconv.FormatFloat(after.Positions[k], 'f', -1, 64)+", traderunner "+strconv.FormatFloat(pos.Positions[k], 'f', -1, 64))
 		}
 	}
 	sort.Strings(diffs)
-	if len(diffs) > 0 {
-		return sc.fail(fmt.Errorf("positions differ from the broker's ground truth: %s", strings.Join(diffs, "; ")))
-	}
-	sc.addEvidence("positions", "traderunner positions equal the broker's ground truth %v (%d fills)", gt.Positions, len(gt.Fills))
-	return nil
+	return after, diffs, nil
 }
 
 // OrdersFlow waits until the broker has filled n intents of this run.
