@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os/exec"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,14 +156,14 @@ func TestContactsStayInsideTheRun(t *testing.T) {
 	if code := run.wait(runFor); code != 0 {
 		t.Errorf("the run failed (exit %d)", code)
 	}
-	for _, o := range keys(outside) {
+	for _, o := range slices.Sorted(maps.Keys(outside)) {
 		t.Errorf("a container of the run talked outside it: %s", o)
 	}
 	// The check proves something only if it saw the containers talk.
 	if len(peers) == 0 {
 		t.Fatalf("no connection between the run's containers was seen in 5 s: the sampling proves nothing")
 	}
-	t.Logf("connections seen, all inside run %s: %s", id, strings.Join(keys(peers), ", "))
+	t.Logf("connections seen, all inside run %s: %s", id, strings.Join(slices.Sorted(maps.Keys(peers)), ", "))
 	if l := leftovers(t, id); !l.Zero() {
 		t.Fatalf("run %s left %s", id, l)
 	}
@@ -224,18 +225,6 @@ func sockets(procNet string) ([]socket, error) {
 	return out, nil
 }
 
-// remotes returns the peer of every socket that has one.
-func remotes(procNet string) ([]net.IP, error) {
-	socks, err := sockets(procNet)
-	var ips []net.IP
-	for _, so := range socks {
-		if so.peer != nil {
-			ips = append(ips, so.peer)
-		}
-	}
-	return ips, err
-}
-
 func dockerOut(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -244,15 +233,6 @@ func dockerOut(args ...string) (string, error) {
 		return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
-}
-
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // TestContactParsers: the two readers above find what they must, so the
@@ -265,16 +245,16 @@ func TestContactParsers(t *testing.T) {
   sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0000000000000000 20 4 30 10 -1
 `
-	ips, err := remotes(procNet)
+	socks, err := sockets(procNet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, ip := range ips {
-		got = append(got, ip.String())
+	for _, so := range socks {
+		got = append(got, fmt.Sprintf("%d>%v/%t", so.local, so.peer, so.listening))
 	}
-	if want := "172.18.0.2 8.8.8.8 ::1"; strings.Join(got, " ") != want {
-		t.Fatalf("remotes = %q, want %q", got, want)
+	if want := "42433><nil>/true 45218>172.18.0.2/false 45220>8.8.8.8/false 8080>::1/false"; strings.Join(got, " ") != want {
+		t.Fatalf("sockets = %q, want %q", got, want)
 	}
 	for v, want := range map[string]string{
 		"s3:http://minio:9000/traderunner-backup": "minio",
