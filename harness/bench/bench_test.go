@@ -152,3 +152,21 @@ func TestSubtestPattern(t *testing.T) {
 		}
 	}
 }
+
+func TestStatRendering(t *testing.T) {
+	three := Stat{N: 3, Median: 0.91, Min: 0.85, Max: 0.97}
+	one := Stat{N: 1, Median: 70e6, Min: 70e6, Max: 70e6}
+	for got, want := range map[string]string{
+		Stat{N: 3, Median: 12.3, Min: 11.9, Max: 13}.Seconds(): "12.30 s (11.90–13.00)",
+		Stat{N: 1, Median: 12.3}.Seconds():                     "12.30 s (1 run)",
+		three.Ratio():                                          "0.91× (0.85–0.97)",
+		Stat{N: 1, Median: 0.91}.Ratio():                       "0.91× (1 pair)",
+		Stat{N: 2, Median: 70e6, Min: 69e6, Max: 71e6}.MB():    "70 MB (69–71)",
+		one.MB():       "70 MB (1 run)",
+		Stat{}.Ratio(): "n/a",
+	} {
+		if got != want {
+			t.Errorf("rendered %q, want %q", got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -38,34 +39,24 @@ func secondsOf(ds []time.Duration) []float64 {
 }
 
 // Seconds renders a stat of seconds: "12.3 s (11.9–13.0)".
-func (s Stat) Seconds() string {
-	switch s.N {
-	case 0:
-		return "n/a"
-	case 1:
-		return fmt.Sprintf("%.2f s (1 run)", s.Median)
-	}
-	return fmt.Sprintf("%.2f s (%.2f–%.2f)", s.Median, s.Min, s.Max)
-}
+func (s Stat) Seconds() string { return s.render("%.2f s", "run", 1) }
 
 // Ratio renders a stat of ratios: "0.91× (0.85–0.97)".
-func (s Stat) Ratio() string {
-	switch s.N {
-	case 0:
-		return "n/a"
-	case 1:
-		return fmt.Sprintf("%.2f× (1 pair)", s.Median)
-	}
-	return fmt.Sprintf("%.2f× (%.2f–%.2f)", s.Median, s.Min, s.Max)
-}
+func (s Stat) Ratio() string { return s.render("%.2f×", "pair", 1) }
 
 // MB renders a stat of bytes in megabytes (10^6).
-func (s Stat) MB() string {
+func (s Stat) MB() string { return s.render("%.0f MB", "run", 1e6) }
+
+// render prints the median in unit (a format holding one verb) and the
+// range, or what one sample was, after dividing by scale.
+func (s Stat) render(unit, sample string, scale float64) string {
 	switch s.N {
 	case 0:
 		return "n/a"
 	case 1:
-		return fmt.Sprintf("%.0f MB (1 run)", s.Median/1e6)
+		return fmt.Sprintf(unit+" (1 %s)", s.Median/scale, sample)
 	}
-	return fmt.Sprintf("%.0f MB (%.0f–%.0f)", s.Median/1e6, s.Min/1e6, s.Max/1e6)
+	num := strings.Fields(unit)[0]
+	num = strings.TrimSuffix(num, "×")
+	return fmt.Sprintf(unit+" ("+num+"–"+num+")", s.Median/scale, s.Min/scale, s.Max/scale)
 }
