@@ -58,17 +58,29 @@ lint: ## golangci-lint (pinned) with the layer rules in .golangci.yml
 
 N ?= 10
 .PHONY: soak
-soak: images ## make test's two steps N times in a row (N=10), stopping at the first failure
+# make soak: make test's two steps N times. make soak PROFILE=quarterly: the
+# whole `make drill` N times, each on a fresh copy of the plan (the plan
+# itself is left as it was).
+SOAK_PROFILE = $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),ci)
+soak: images ## make test's two steps N times in a row (N=10); PROFILE=quarterly soaks make drill on a copy of the plan
 	@pass=0; began=$$(date -u +%FT%TZ); \
 	for i in $$(seq 1 $(N)); do \
-		echo "== soak: run $$i of $(N) ($$(date -u +%T))"; \
-		if $(UNIT_TESTS) && $(DRILL_TESTS); then \
+		echo "== soak ($(SOAK_PROFILE)): run $$i of $(N) ($$(date -u +%T))"; \
+		if [ "$(SOAK_PROFILE)" = ci ]; then \
+			$(UNIT_TESTS) && $(DRILL_TESTS); \
+		else \
+			copy=$$(mktemp --suffix=.md) && cp $(PLAN) $$copy && \
+			$(FIREDRILL) run --profile $(SOAK_PROFILE) --plan $$copy --system $(SYSTEM) \
+				--tags '$(if $(TAGS),$(TAGS),@quarterly)' --update-plan; \
+		fi; \
+		rc=$$?; rm -f "$${copy:-}"; \
+		if [ $$rc -eq 0 ]; then \
 			pass=$$((pass + 1)); \
 		else \
-			echo "soak: $$pass of $(N) runs passed (from $$began); run $$i failed"; exit 1; \
+			echo "soak ($(SOAK_PROFILE)): $$pass of $(N) runs passed (from $$began); run $$i failed (exit $$rc)"; exit 1; \
 		fi; \
 	done; \
-	echo "soak: $$pass of $(N) runs passed, $$began to $$(date -u +%FT%TZ)"
+	echo "soak ($(SOAK_PROFILE)): $$pass of $(N) runs passed, $$began to $$(date -u +%FT%TZ)"
 
 RUNS          ?= 3
 COLD          ?=

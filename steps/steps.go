@@ -160,7 +160,7 @@ func register(g stepper) {
 		return sc.AppendLine(ctx, f, "@@ merge conflict left in by a bad deploy @@")
 	}))
 	g.Step(`^the live trading process is killed with SIGKILL while orders are in flight$`,
-		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.KillTrading(ctx) }))
+		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.KillTradingInFlight(ctx) }))
 	g.Step(`^the trading process fails the way the system describes$`,
 		on(func(ctx context.Context, sc *drill.Scenario) error { return sc.KillTrading(ctx) }))
 	g.Step(`^the primary server is lost with its disks and local backups$`,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"firedrill/harness/drplan"
 	"firedrill/harness/profile"
 	"firedrill/harness/runner"
 )
@@ -31,10 +32,14 @@ func report(args []string) (int, error) {
 	return exitPassed, nil
 }
 
-// plan shows (diff) or writes (update) a past run's actuals in the plan.
+// plan shows (diff) or writes (update) a past run's actuals in the plan, or
+// audits the plan's RPO promises against its own backups (audit).
 func plan(args []string) (int, error) {
-	if len(args) == 0 || (args[0] != "diff" && args[0] != "update") {
-		return exitHarness, errors.New("plan: use 'firedrill plan diff [RUN]' or 'firedrill plan update [RUN]'")
+	if len(args) == 0 || (args[0] != "diff" && args[0] != "update" && args[0] != "audit") {
+		return exitHarness, errors.New("plan: use 'firedrill plan diff [RUN]', 'firedrill plan update [RUN]' or 'firedrill plan audit'")
+	}
+	if args[0] == "audit" {
+		return auditPlan(args[1:])
 	}
 	fs := flag.NewFlagSet("plan "+args[0], flag.ContinueOnError)
 	planPath := fs.String("plan", "docs/dr-plan.md", "DR plan with the RTO/RPO Summary table")
@@ -53,6 +58,37 @@ func plan(args []string) (int, error) {
 	}
 	if err := runner.UpdatePlan(context.Background(), run, prof, *planPath, args[0] == "diff", os.Stdout); err != nil {
 		return exitHarness, err
+	}
+	return exitPassed, nil
+}
+
+// auditPlan prints, one line per row of the plan's "RTO/RPO Summary" table,
+// whether the plan's own backups can keep the row's RPO target. Exit 0 when
+// none is broken (kept, unknown or not audited), 1 when one is, 2 on bad
+// input.
+func auditPlan(args []string) (int, error) {
+	fs := flag.NewFlagSet("plan audit", flag.ContinueOnError)
+	planPath := fs.String("plan", "docs/dr-plan.md", "DR plan with the RTO/RPO Summary table")
+	pos, err := parseAnywhere(fs, args)
+	if err != nil {
+		return exitHarness, err
+	}
+	if len(pos) > 0 {
+		return exitHarness, fmt.Errorf("plan audit: unexpected %q: it reads the plan only (use --plan PATH)", pos[0])
+	}
+	p, err := drplan.Parse(*planPath)
+	if err != nil {
+		return exitHarness, err
+	}
+	rep, err := drplan.Audit(p)
+	if err != nil {
+		return exitHarness, err
+	}
+	for _, f := range rep.Findings {
+		fmt.Println(f)
+	}
+	if broken := rep.Broken(); len(broken) > 0 {
+		return exitFailed, fmt.Errorf("plan audit: %s: %d of %d RPO targets cannot be kept by the plan's own backups", *planPath, len(broken), len(rep.Findings))
 	}
 	return exitPassed, nil
 }

@@ -216,6 +216,7 @@ func (b *bench) stackConfig(scenario string) stack.Config {
 		Images:         b.images,
 		TraderunnerEnv: env,
 		BrokerEnv:      b.prof.BrokerEnv(),
+		HealthPort:     b.sys.HealthPort(),
 		GitRemote:      true,
 	}
 }

@@ -2,11 +2,13 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"time"
 
 	"firedrill/harness/fault"
+	"firedrill/harness/profile"
 	"firedrill/harness/stack"
 )
 
@@ -42,17 +44,23 @@ func (sc *Scenario) SetYAMLValue(ctx context.Context, file, key, value string) e
 	return sc.inject(ctx, f)
 }
 
-// KillTrading kills the live trading process with SIGKILL, after waiting
-// until the broker holds intents in flight for it, so the kill lands while
-// orders are on their way.
+// KillTrading kills the live trading process the way the system file says
+// (its kill_trading action), at once.
 func (sc *Scenario) KillTrading(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, deployLimit)
-	defer cancel()
-	if err := sc.awaitInFlight(ctx); err != nil {
-		return sc.fail(err)
-	}
 	cmd := sc.suite.opts.System.Command("kill_trading")
 	return sc.inject(ctx, fault.Kill(shell{sc}, "kill the live trading process ("+cmd+")", cmd))
+}
+
+// KillTradingInFlight kills the live trading process while an order of
+// its own is in flight at the broker, so that fills land after the crash.
+// The drill brings the order about itself (orderInFlight): a drill that
+// waited for the strategy to signal would fail whenever the market did not
+// cross. When no order can be brought about, the scenario is not run.
+func (sc *Scenario) KillTradingInFlight(ctx context.Context) error {
+	if err := sc.orderInFlight(ctx); err != nil {
+		return sc.precondition(ctx, err)
+	}
+	return sc.KillTrading(ctx)
 }
 
 // LoseServer destroys the primary server with its disks and the backups
@@ -129,28 +137,99 @@ func (sc *Scenario) InstallSoftware(ctx context.Context) error {
 	return nil
 }
 
-// awaitInFlight waits until the broker holds at least one intent that is
-// not yet filled or cancelled.
-func (sc *Scenario) awaitInFlight(ctx context.Context) error {
+// orderInFlight makes sure the broker holds an order of the deployment's
+// that is not filled yet, and records how it came about. With the
+// system's place_order action the drill places one itself and needs no
+// luck: the action returns once the deployment posted the order, and the
+// broker fills an order only on its fourth step, so it is still in flight
+// when the kill follows. Without the action the drill can only wait for the
+// deployment to trade on its own, at most strategyWaitTrades trade
+// intervals.
+func (sc *Scenario) orderInFlight(ctx context.Context) error {
+	o := sc.suite.opts
+	trade := o.Profile.Cadences[profile.Trade]
+	cmd := o.System.Command("place_order")
+	if cmd == "" {
+		limit := max(strategyWaitTrades*trade, 10*time.Second)
+		id, status, err := sc.awaitOpenIntent(ctx, limit, time.Time{})
+		if err != nil {
+			return fmt.Errorf("no order in flight within %s: the deployment sent none on its own, and the system file %s declares no commands.place_order to place one: add it (see systems/reference.yml): %w",
+				limit, o.System.Path(), err)
+		}
+		sc.addEvidence("in flight", "intent %s %s at the broker when the fault was injected, sent by the deployment on its own (no place_order action)", id, status)
+		return nil
+	}
+	limit := placeOrderLimit(trade)
+	pctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	end := sc.tl.Phase("place an order (" + cmd + ")")
+	r, err := sc.exec(pctx, "set -eo pipefail\n"+cmd, nil)
+	end()
+	if err != nil {
+		return fmt.Errorf("the system's place_order action %q did not finish within %s: %w", cmd, limit, err)
+	}
+	if r.Code != 0 {
+		return fmt.Errorf("the system's place_order action %q failed (exit %d): %s", cmd, r.Code, lastLines(r.Output, 4))
+	}
+	took := r.Finished.Sub(r.Started).Round(time.Millisecond)
+	// One reading: the order is posted when the action returns.
+	id, status, err := sc.awaitOpenIntent(ctx, 0, r.Started)
+	if err != nil {
+		return fmt.Errorf("the system's place_order action %q returned in %s but the broker holds no open order posted since it started: %w (output: %s)",
+			cmd, took, err, lastLines(r.Output, 2))
+	}
+	sc.addEvidence("in flight", "intent %s %s at the broker when the fault was injected, placed by the drill through the system's place_order action (%s, %s): %s",
+		id, status, cmd, took, lastLines(r.Output, 1))
+	sc.logf("order in flight: intent %s %s (place_order took %s)", id, status, took)
+	return nil
+}
+
+// strategyWaitTrades bounds the wait for an order the deployment sends on
+// its own, in trade intervals.
+const strategyWaitTrades = 10
+
+// placeOrderLimit bounds the place_order action: the deployment takes an
+// order at its next trading step, and the broker answers within seconds.
+func placeOrderLimit(trade time.Duration) time.Duration {
+	return 3*trade + 30*time.Second
+}
+
+// awaitOpenIntent waits up to limit (one reading when 0) for an intent at
+// the broker that is neither filled nor cancelled, created at or after
+// since (any when zero), and returns the newest such.
+func (sc *Scenario) awaitOpenIntent(ctx context.Context, limit time.Duration, since time.Time) (string, string, error) {
 	tick := time.NewTicker(sc.suite.opts.Profile.ProbeInterval)
 	defer tick.Stop()
+	deadline := time.Now().Add(limit)
+	var last string
 	for {
 		gt, err := sc.groundTruth(ctx)
-		if err == nil {
-			for _, in := range gt.Intents {
-				if in.Status != "filled" && in.Status != "cancelled" {
-					sc.addEvidence("in flight", "intent %s %s at the broker when the fault was injected", in.ID, in.Status)
-					return nil
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = fmt.Sprintf("%d intents, none open", len(gt.Intents))
+			// The newest open one: the action's own, when it placed one.
+			for i := len(gt.Intents) - 1; i >= 0; i-- {
+				in := gt.Intents[i]
+				if in.Status != "filled" && in.Status != "cancelled" && (since.IsZero() || !in.CreatedAt.Before(since.Add(-clockSlack))) {
+					return in.ID, in.Status, nil
 				}
 			}
 		}
+		if !time.Now().Before(deadline) {
+			return "", "", errors.New(last)
+		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for an order in flight: %w (the traderunner posted no intent)", ctx.Err())
+			return "", "", fmt.Errorf("%w (%s)", ctx.Err(), last)
 		case <-tick.C:
 		}
 	}
 }
+
+// clockSlack is how far the broker's clock may trail the host's before an
+// intent it stamps looks older than the action that placed it.
+const clockSlack = time.Second
 
 // AppendLine appends a line to a file, as a bad merge or deploy leaves one.
 func (sc *Scenario) AppendLine(ctx context.Context, file, line string) error {

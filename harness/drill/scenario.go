@@ -43,6 +43,9 @@ type Scenario struct {
 	rto      *result.RTO
 	started  time.Time
 	before   beforeFault
+	// notRun is why the scenario's steady state or precondition could not
+	// be brought about ("" while it could).
+	notRun string
 }
 
 // beforeFault is what existed when the fault struck, for the RPO.
@@ -100,6 +103,31 @@ func (sc *Scenario) fail(err error) error {
 	sc.failures = append(sc.failures, sc.redact(err.Error()))
 	sc.mu.Unlock()
 	return err
+}
+
+// notRunError ends a scenario that could not be run: its steady state or a
+// precondition of its fault could not be brought about. It fails the
+// Gherkin scenario (a drill that did not run must not pass a CI job), but
+// the result says "not run", never "failed": nothing was recovered.
+type notRunError struct{ reason string }
+
+func (e notRunError) Error() string { return "not run: " + e.reason }
+
+// precondition ends the scenario as not run because err kept its steady
+// state or precondition from being brought about; when ctx has ended (an
+// interrupt, a deadline) the run was stopped, and that is a failure.
+func (sc *Scenario) precondition(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return sc.fail(err)
+	}
+	reason := sc.redact(err.Error())
+	sc.mu.Lock()
+	if sc.notRun == "" {
+		sc.notRun = reason
+	}
+	sc.mu.Unlock()
+	sc.logf("NOT RUN: %s", reason)
+	return notRunError{reason}
 }
 
 func (sc *Scenario) redact(s string) string {
@@ -188,16 +216,17 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 		Images:         sc.suite.images,
 		TraderunnerEnv: env,
 		BrokerEnv:      o.Profile.BrokerEnv(),
+		HealthPort:     o.System.HealthPort(),
 		GitRemote:      true,
 		Log:            o.Log,
 	})
 	sc.stack = st
 	if err != nil {
-		return sc.fail(fmt.Errorf("start stack: %w", err))
+		return sc.precondition(ctx, fmt.Errorf("start stack: %w", err))
 	}
 	sc.logf("stack up; starting traderunner in %s mode", mode)
 	if err := sc.start(ctx, mode); err != nil {
-		return sc.fail(err)
+		return sc.precondition(ctx, err)
 	}
 	return nil
 }
@@ -275,7 +304,7 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 		return true, strings.Join(details, "; "), nil
 	})
 	if err != nil {
-		return sc.fail(fmt.Errorf("wait for first backups in MinIO: %w", err))
+		return sc.precondition(ctx, fmt.Errorf("wait for first backups in MinIO: %w", err))
 	}
 	sc.tl.MarkAt(timeline.Steady, "trading in "+sc.mode+" mode, backups in MinIO ("+o.Detail+")", o.At)
 	sc.logf("steady state: %s", o.Detail)
@@ -544,6 +573,9 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 		}
 		sc.keepLogs(ctx)
 	}
+	if nr := (notRunError{}); errors.As(stepErr, &nr) {
+		stepErr = nil // recorded as the reason, not as a failure
+	}
 	if stepErr != nil {
 		// A step's error may join failures already recorded: keep each once.
 		sc.mu.Lock()
@@ -584,23 +616,27 @@ func (sc *Scenario) Result() result.Scenario {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	status := result.Passed
-	if len(sc.failures) > 0 {
+	switch {
+	case len(sc.failures) > 0:
 		status = result.Failed
+	case sc.notRun != "":
+		status = result.NotRun
 	}
 	return result.Scenario{
-		Drill:     sc.drill,
-		Name:      sc.name,
-		PlanRow:   sc.planRow,
-		Status:    status,
-		StartedAt: sc.started,
-		EndedAt:   time.Now().UTC(),
-		RTO:       sc.rto,
-		RPO:       sc.rpo,
-		Phases:    sc.tl.Phases(),
-		Events:    sc.tl.Events(),
-		Findings:  append([]result.Finding{}, sc.findings...),
-		Failures:  append([]string(nil), sc.failures...),
-		Evidence:  append([]result.Evidence(nil), sc.evidence...),
+		Drill:        sc.drill,
+		Name:         sc.name,
+		PlanRow:      sc.planRow,
+		Status:       status,
+		StartedAt:    sc.started,
+		EndedAt:      time.Now().UTC(),
+		RTO:          sc.rto,
+		RPO:          sc.rpo,
+		Phases:       sc.tl.Phases(),
+		Events:       sc.tl.Events(),
+		Findings:     append([]result.Finding{}, sc.findings...),
+		Failures:     append([]string(nil), sc.failures...),
+		Evidence:     append([]result.Evidence(nil), sc.evidence...),
+		NotRunReason: sc.notRun,
 	}
 }
 

@@ -38,7 +38,7 @@ type Options struct {
 
 // Progress follows scenarios as they run.
 type Progress interface {
-	// Update says what a scenario is doing now; "PASSED" or "FAILED" ends it.
+	// Update says what a scenario is doing now; "PASSED", "FAILED" or "NOT RUN" ends it.
 	Update(scenario, what string)
 }
 

@@ -25,10 +25,10 @@ var lastTested = LastTested(time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC), run
 
 // actuals measured by a made-up quarterly run, one per row of the plans.
 var actuals = map[string]Actual{
-	"Code corruption":         {RTO: 42 * time.Second, RPO: 0, RunID: runID},
-	"data corruption":         {RTO: 3*time.Minute + 12*time.Second, RPO: 4*time.Minute + 5*time.Second, RunID: runID},
-	"Live system failure ":    {RTO: 6*time.Minute + 30*time.Second + 400*time.Millisecond, RPO: 2400 * time.Millisecond, RunID: runID},
-	"Complete server failure": {RTO: time.Hour + 5*time.Minute + 20*time.Second, RPO: 3 * time.Minute, RunID: runID},
+	"Code corruption":         {Verdict: Passed, RTO: 42 * time.Second, RPO: 0, RunID: runID},
+	"data corruption":         {Verdict: Passed, RTO: 3*time.Minute + 12*time.Second, RPO: 4*time.Minute + 5*time.Second, RunID: runID},
+	"Live system failure ":    {Verdict: Passed, RTO: 6*time.Minute + 30*time.Second + 400*time.Millisecond, RPO: 2400 * time.Millisecond, RunID: runID},
+	"Complete server failure": {Verdict: Passed, RTO: time.Hour + 5*time.Minute + 20*time.Second, RPO: 3 * time.Minute, RunID: runID},
 }
 
 // golden compares got with testdata/name, or rewrites it under -update.
@@ -343,30 +343,234 @@ func TestRunInCell(t *testing.T) {
 	}
 }
 
+// TestActualsFromRun: a row gets numbers only when every scenario of it
+// passed with RTO and RPO; a failure anywhere in the row makes it failed;
+// otherwise a scenario not run, or one short of RTO or RPO, makes it
+// untested.
 func TestActualsFromRun(t *testing.T) {
-	sc := func(row string, rto, rpo time.Duration) result.Scenario {
-		return result.Scenario{PlanRow: row, RTO: &result.RTO{Actual: result.Sec(rto)}, RPO: &result.RPO{Actual: result.Sec(rpo)}}
+	tests := []struct {
+		name      string
+		scenarios []result.Scenario
+		want      Actual
+	}{
+		{"all passed", []result.Scenario{passed("Data corruption", 3*time.Minute, 10*time.Second), passed("Data corruption", 2*time.Minute, 4*time.Minute)},
+			Actual{Verdict: Passed, RTO: 3 * time.Minute, RPO: 4 * time.Minute}},
+		{"one failed", []result.Scenario{passed("Data corruption", time.Minute, 0), failed("Data corruption")},
+			Actual{Verdict: Failed}},
+		{"one not run", []result.Scenario{passed("Data corruption", time.Minute, 0), notRun("Data corruption")},
+			Actual{Verdict: Untested}},
+		{"failed beats not run", []result.Scenario{notRun("Data corruption"), failed("Data corruption"), passed("Data corruption", time.Minute, 0)},
+			Actual{Verdict: Failed}},
+		{"failed stands whatever comes after", []result.Scenario{failed("Data corruption"), notRun("Data corruption"), rtoOnly("Data corruption", time.Minute)},
+			Actual{Verdict: Failed}},
+		{"RTO but no RPO", []result.Scenario{rtoOnly("Data corruption", time.Minute)},
+			Actual{Verdict: Untested}},
+		{"no RTO nor RPO", []result.Scenario{{PlanRow: "Data corruption", Status: result.Passed}},
+			Actual{Verdict: Untested}},
+		{"an unknown status", []result.Scenario{{PlanRow: "Data corruption", Status: "skipped", RTO: &result.RTO{Actual: 1}, RPO: &result.RPO{Actual: 1}}},
+			Actual{Verdict: Untested}},
 	}
-	run := result.Run{RunID: runID, Profile: "quarterly", Scenarios: []result.Scenario{
-		sc("Data corruption", 3*time.Minute, 10*time.Second),
-		sc("Data corruption", 2*time.Minute, 4*time.Minute),
-		sc("Code corruption", 40*time.Second, 0),
-		{PlanRow: "Live system failure"}, // failed before measuring
-	}}
-	got, err := ActualsFromRun(run)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := result.Run{RunID: runID, Profile: "quarterly", Scenarios: append(tt.scenarios, result.Scenario{Name: "smoke", Status: result.Passed})}
+			got, err := ActualsFromRun(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.RunID, tt.want.Row = runID, "Data corruption"
+			if len(got) != 1 || got["data corruption"] != tt.want {
+				t.Fatalf("ActualsFromRun() = %+v, want data corruption: %+v (and no row for a scenario without one)", got, tt.want)
+			}
+		})
+	}
+	run := result.Run{RunID: runID, Profile: "ci", Scenarios: []result.Scenario{passed("Data corruption", time.Minute, 0)}}
+	if _, err := ActualsFromRun(run); !errors.Is(err, ErrNotQuarterly) {
+		t.Fatalf("ActualsFromRun(ci) = %v, want ErrNotQuarterly", err)
+	}
+}
+
+func passed(row string, rto, rpo time.Duration) result.Scenario {
+	return result.Scenario{PlanRow: row, Status: result.Passed, RTO: &result.RTO{Actual: result.Sec(rto)}, RPO: &result.RPO{Actual: result.Sec(rpo)}}
+}
+
+// failed measured both, and failed all the same (over its target).
+func failed(row string) result.Scenario {
+	s := passed(row, time.Hour, time.Hour)
+	s.Status = result.Failed
+	return s
+}
+
+func notRun(row string) result.Scenario {
+	return result.Scenario{PlanRow: row, Status: result.NotRun, NotRunReason: "no order was in flight"}
+}
+
+func rtoOnly(row string, rto time.Duration) result.Scenario {
+	s := passed(row, rto, 0)
+	s.RPO = nil
+	return s
+}
+
+// TestRunUpdatesRows: from a plan an earlier run filled in, a new run's
+// scenarios rewrite exactly the rows it drilled, never leave the earlier
+// run's numbers in them, leave the rows it did not drill as they were,
+// name the rows it drilled on the Last Tested line, and a second update
+// changes nothing.
+func TestRunUpdatesRows(t *testing.T) {
+	earlier, err := os.ReadFile("testdata/basic.golden") // basic.md as the earlier run left it
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Actual{
-		"data corruption": {RTO: 3 * time.Minute, RPO: 4 * time.Minute, RunID: runID},
-		"code corruption": {RTO: 40 * time.Second, RunID: runID},
+	const next = "20270227T090000Z-cd34"
+	line := func(date string, rows string) string {
+		return "**Last Tested:** " + date + " (firedrill run " + next + ", profile quarterly: " + rows + ")"
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("ActualsFromRun() = %v, want %v", got, want)
+	const date = "2027-02-27"
+	tests := []struct {
+		name      string
+		scenarios []result.Scenario
+		want      []string // the lines that change, in order
+	}{
+		{
+			name: "all passed",
+			scenarios: []result.Scenario{
+				passed("Code corruption", 30*time.Second, 0), passed("Data corruption", 2*time.Minute, time.Minute),
+				passed("Live system failure", 5*time.Minute, 2*time.Second), passed("Complete server failure", 20*time.Minute, 4*time.Minute),
+			},
+			want: []string{
+				"| Code corruption | 5 min | 30 s | 0 min | 0 s |",
+				"| Data corruption | 10 min | 2 min      | 5 min | 1 min     |",
+				"| Live system failure | 15 min | 5 min      | 1 min | 2 s   |",
+				"| Complete server failure | 30 min | 20 min    | 5 min | 4 min |",
+				line(date, "Code corruption passed, Data corruption passed, Live system failure passed, Complete server failure passed"),
+			},
+		},
+		{
+			name: "one failed",
+			scenarios: []result.Scenario{
+				passed("Code corruption", 30*time.Second, 0), failed("Live system failure"), passed("Live system failure", time.Minute, time.Second),
+			},
+			want: []string{
+				"| Code corruption | 5 min | 30 s | 0 min | 0 s |",
+				"| Live system failure | 15 min | failed (run " + next + ") | 1 min | failed (run " + next + ") |",
+				line(date, "Code corruption passed, Live system failure failed"),
+			},
+		},
+		{
+			name: "one not run",
+			scenarios: []result.Scenario{
+				passed("Code corruption", 30*time.Second, 0), notRun("Live system failure"), passed("Live system failure", time.Minute, time.Second),
+			},
+			want: []string{
+				"| Code corruption | 5 min | 30 s | 0 min | 0 s |",
+				"| Live system failure | 15 min | untested (run " + next + ") | 1 min | untested (run " + next + ") |",
+				line(date, "Code corruption passed, Live system failure untested"),
+			},
+		},
+		{
+			name:      "a row with RTO but no RPO",
+			scenarios: []result.Scenario{rtoOnly("Data corruption", time.Minute)},
+			want: []string{
+				"| Data corruption | 10 min | untested (run " + next + ") | 5 min | untested (run " + next + ") |",
+				line(date, "Data corruption untested"),
+			},
+		},
+		{
+			name:      "rows not in the run stay as they were",
+			scenarios: []result.Scenario{passed("Complete server failure", 20*time.Minute, 4*time.Minute)},
+			want: []string{
+				"| Complete server failure | 30 min | 20 min    | 5 min | 4 min |",
+				line(date, "Complete server failure passed"),
+			},
+		},
 	}
-	run.Profile = "ci"
-	if _, err := ActualsFromRun(run); !errors.Is(err, ErrNotQuarterly) {
-		t.Fatalf("ActualsFromRun(ci) = %v, want ErrNotQuarterly", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run := result.Run{RunID: next, Profile: "quarterly", Scenarios: tt.scenarios}
+			acts, err := ActualsFromRun(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p0, err := ParseBytes("plan.md", earlier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tested := LastTested(time.Date(2027, 2, 27, 9, 0, 0, 0, time.UTC), next, "quarterly", p0.TestedRows(acts)...)
+			out, err := Rewrite("plan.md", earlier, acts, tested, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, after := splitLines(earlier), splitLines(out)
+			if len(before) != len(after) {
+				t.Fatalf("Rewrite changed the number of lines: %d to %d", len(before), len(after))
+			}
+			var changed []string
+			for i := range before {
+				if before[i] != after[i] {
+					changed = append(changed, after[i].text)
+				}
+			}
+			if strings.Join(changed, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("changed lines:\n%s\nwant:\n%s", strings.Join(changed, "\n"), strings.Join(tt.want, "\n"))
+			}
+
+			// Targets untouched; every Actual cell reads back as written.
+			p1, err := ParseBytes("plan.md", out)
+			if err != nil {
+				t.Fatalf("the rewritten plan does not parse: %v", err)
+			}
+			for i, r := range p1.Rows {
+				if r.err != nil || r.RTOTarget != p0.Rows[i].RTOTarget || r.RPOTarget != p0.Rows[i].RPOTarget {
+					t.Errorf("row %q: targets %v, %v (err %v); were %v, %v", r.Scenario, r.RTOTarget, r.RPOTarget, r.err, p0.Rows[i].RTOTarget, p0.Rows[i].RPOTarget)
+				}
+				a, drilled := acts[normalize(r.Scenario)]
+				wantRTO, wantRPO := p0.Rows[i].RTOActual, p0.Rows[i].RPOActual
+				if drilled {
+					wantRTO, wantRPO = cells(a, Options{})
+				}
+				if r.RTOActual != wantRTO || r.RPOActual != wantRPO {
+					t.Errorf("row %q reads actuals %q, %q; want %q, %q", r.Scenario, r.RTOActual, r.RPOActual, wantRTO, wantRPO)
+				}
+			}
+
+			again, err := Rewrite("plan.md", out, acts, tested, Options{})
+			if err != nil || !bytes.Equal(again, out) {
+				t.Fatalf("a second update is not idempotent (err %v):\n%s", err, unifiedDiff("plan.md", splitLines(out), splitLines(again)))
+			}
+		})
+	}
+}
+
+// TestLaterRunOverwritesVerdict: "failed (run …)" and "untested (run …)"
+// are cells like any other: the next run that passes writes its numbers
+// over them.
+func TestLaterRunOverwritesVerdict(t *testing.T) {
+	src, err := os.ReadFile("testdata/basic.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []Verdict{Failed, Untested} {
+		t.Run(v.String(), func(t *testing.T) {
+			out, err := Rewrite("plan.md", src, map[string]Actual{"Live system failure": {Verdict: v, RunID: runID}}, lastTested, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "| Live system failure | 15 min | " + v.String() + " (run " + runID + ") | 1 min | " + v.String() + " (run " + runID + ") |\n"
+			if !bytes.Contains(out, []byte(want)) {
+				t.Fatalf("no line %q in\n%s", want, out)
+			}
+			out, err = Rewrite("plan.md", out, map[string]Actual{"Live system failure": {Verdict: Passed, RTO: 42 * time.Second, RPO: 2 * time.Second, RunID: "20270227T090000Z-cd34"}}, lastTested, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := ParseBytes("plan.md", out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := p.Row("Live system failure")
+			if err != nil || r.RTOActual != "42 s" || r.RPOActual != "2 s" || r.RTOTarget != 15*time.Minute || r.RPOTarget != time.Minute {
+				t.Fatalf("after a passing run the row reads %q, %q, targets %v, %v (%v)", r.RTOActual, r.RPOActual, r.RTOTarget, r.RPOTarget, err)
+			}
+		})
 	}
 }
 
@@ -549,7 +753,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := map[string]Actual{fmt.Sprintf("row %d", i): {RTO: time.Duration(i+1) * time.Second, RPO: time.Second, RunID: runID}}
+			a := map[string]Actual{fmt.Sprintf("row %d", i): {Verdict: Passed, RTO: time.Duration(i+1) * time.Second, RPO: time.Second, RunID: runID}}
 			errs[i] = Update(context.Background(), path, a, lastTested, Options{LockTimeout: 10 * time.Second})
 		}()
 	}

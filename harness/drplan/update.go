@@ -16,11 +16,41 @@ import (
 	"firedrill/harness/result"
 )
 
-// Actual is what a drill measured for one row of the plan.
+// Actual is what a run found for one row of the plan.
 type Actual struct {
-	RTO   time.Duration
-	RPO   time.Duration
-	RunID string // the firedrill run that measured it
+	// Verdict says what the row's Actual cells may claim: RTO and RPO
+	// below only when Passed.
+	Verdict Verdict
+	RTO     time.Duration
+	RPO     time.Duration
+	RunID   string // the firedrill run that drilled the row
+	// Row is the plan row as the run's scenarios name it, for messages.
+	Row string
+}
+
+// Verdict of one row in one run.
+type Verdict int
+
+// Verdicts. The zero value is Passed, so an Actual written as its numbers
+// means them; ActualsFromRun always sets the verdict.
+const (
+	// Passed: every scenario of the row passed with RTO and RPO measured.
+	Passed Verdict = iota
+	// Failed: a scenario of the row failed.
+	Failed
+	// Untested: no scenario of the row failed, but one was not run or did
+	// not measure both RTO and RPO; the run cannot vouch for any number.
+	Untested
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Passed:
+		return "passed"
+	case Failed:
+		return "failed"
+	}
+	return "untested"
 }
 
 // Options tune Update and Diff.
@@ -44,10 +74,14 @@ const QuarterlyProfile = "quarterly"
 // ErrNotQuarterly: a run of another profile offered actuals for the plan.
 var ErrNotQuarterly = errors.New("only a quarterly run may write actuals")
 
-// ActualsFromRun collects the actuals of a run by plan row. A row measured
-// by several scenarios (Q1's restore and re-fetch options) gets the worst
-// RTO and the worst RPO among them: the plan states what the team can
-// count on. Scenarios that did not measure both RTO and RPO are left out.
+// ActualsFromRun collects what a run found for each plan row its
+// scenarios name, keyed by the row's normalized name. A row whose every
+// scenario passed with RTO and RPO measured is Passed, with the worst RTO
+// and the worst RPO among them (Q1's restore and re-fetch options): the
+// plan states what the team can count on. A row where any scenario failed
+// is Failed; otherwise a row with a scenario not run, or one that did not
+// measure both RTO and RPO, is Untested. Either way the run drilled the
+// row, so the numbers an older run wrote there must go.
 // It fails for a run of any profile but quarterly: a ci run backs up far
 // more often than the plan, so its RPO would promise what the plan cannot.
 func ActualsFromRun(run result.Run) (map[string]Actual, error) {
@@ -57,29 +91,71 @@ func ActualsFromRun(run result.Run) (map[string]Actual, error) {
 	}
 	out := map[string]Actual{}
 	for _, s := range run.Scenarios {
-		if s.PlanRow == "" || s.RTO == nil || s.RPO == nil {
+		if strings.TrimSpace(s.PlanRow) == "" {
 			continue
 		}
 		key := normalize(s.PlanRow)
-		a, ok := out[key]
-		if !ok {
-			a = Actual{RunID: run.RunID}
+		a, seen := out[key]
+		if !seen {
+			a = Actual{Verdict: Passed, RunID: run.RunID, Row: strings.TrimSpace(s.PlanRow)}
 		}
-		a.RTO = max(a.RTO, s.RTO.Actual.Duration())
-		a.RPO = max(a.RPO, s.RPO.Actual.Duration())
+		switch {
+		case s.Status == result.Failed:
+			a.Verdict = Failed
+		case a.Verdict == Failed:
+			// another scenario of the row failed: that stands
+		case s.Status != result.Passed || s.RTO == nil || s.RPO == nil:
+			a.Verdict = Untested
+		}
+		if s.RTO != nil {
+			a.RTO = max(a.RTO, s.RTO.Actual.Duration())
+		}
+		if s.RPO != nil {
+			a.RPO = max(a.RPO, s.RPO.Actual.Duration())
+		}
 		out[key] = a
+	}
+	for key, a := range out {
+		if a.Verdict != Passed { // numbers of a row that did not pass mean nothing
+			a.RTO, a.RPO = 0, 0
+			out[key] = a
+		}
 	}
 	return out, nil
 }
 
-// LastTested is the value Update writes on the Last Tested line:
-// "2026-11-27 (firedrill run 20261127T101500Z-ab12, profile quarterly)".
-func LastTested(at time.Time, runID, profile string) string {
-	return fmt.Sprintf("%s (firedrill run %s, profile %s)", at.Format("2006-01-02"), runID, profile)
+// LastTested is the value Update writes on the Last Tested line: the
+// date, the run, and the rows the run drilled, each with its verdict
+// (TestedRows): "2026-11-27 (firedrill run 20261127T101500Z-ab12, profile
+// quarterly: Data corruption passed, Live system failure untested)". Rows
+// the run did not drill are not named: their cells are an earlier run's.
+func LastTested(at time.Time, runID, profile string, rows ...string) string {
+	s := fmt.Sprintf("%s (firedrill run %s, profile %s", at.Format("2006-01-02"), runID, profile)
+	if len(rows) > 0 {
+		s += ": " + strings.Join(rows, ", ")
+	}
+	return s + ")"
 }
 
-// Cell is the text Update writes in an Actual cell: result.Human's form,
-// with the run id when opts.RunInCell.
+// TestedRows names the plan's rows that actuals hold, each with its
+// verdict ("Live system failure untested"), in the table's order, for
+// LastTested. Rows the table lacks are left out (Rewrite reports them).
+func (p *Plan) TestedRows(actuals map[string]Actual) []string {
+	verdicts := make(map[string]Verdict, len(actuals))
+	for key, a := range actuals {
+		verdicts[normalize(key)] = a.Verdict
+	}
+	var rows []string
+	for _, r := range p.Rows {
+		if v, ok := verdicts[normalize(r.Scenario)]; ok {
+			rows = append(rows, r.Scenario+" "+v.String())
+		}
+	}
+	return rows
+}
+
+// Cell is the text Update writes in an Actual cell of a row that passed:
+// result.Human's form, with the run id when opts.RunInCell.
 func Cell(d time.Duration, runID string, opts Options) string {
 	s := result.Human(d)
 	if opts.RunInCell && runID != "" {
@@ -88,10 +164,26 @@ func Cell(d time.Duration, runID string, opts Options) string {
 	return s
 }
 
+// cells are the RTO and RPO Actual cells for a row: the numbers of a row
+// that passed, else its verdict and the run, "failed (run …)", which a
+// later run overwrites as it would a number.
+func cells(a Actual, opts Options) (rto, rpo string) {
+	if a.Verdict == Passed {
+		return Cell(a.RTO, a.RunID, opts), Cell(a.RPO, a.RunID, opts)
+	}
+	s := a.Verdict.String()
+	if a.RunID != "" {
+		s += " (run " + a.RunID + ")"
+	}
+	return s, s
+}
+
 // Rewrite returns src with the Actual cells of the rows in actuals and the
 // Last Tested line (unless lastTested is empty) rewritten, every other byte
-// as it was. Rows are named as in Plan.Row. It fails, naming file, line and
-// fix, if the table, a row, the row's targets or the Last Tested line is
+// as it was. Rows are named as in Plan.Row. A row that did not pass gets
+// its verdict and the run in both cells ("failed (run …)"), never the
+// numbers an earlier run wrote there. It fails, naming file, line and fix,
+// if the table, a row, the row's targets or the Last Tested line is
 // missing or unreadable.
 func Rewrite(name string, src []byte, actuals map[string]Actual, lastTested string, opts Options) ([]byte, error) {
 	p, err := ParseBytes(name, src)
@@ -99,7 +191,7 @@ func Rewrite(name string, src []byte, actuals map[string]Actual, lastTested stri
 		return nil, err
 	}
 	if len(actuals) == 0 {
-		return nil, fmt.Errorf("rewrite plan %s: no actuals to write: run at least one drill that measures RTO and RPO", name)
+		return nil, fmt.Errorf("rewrite plan %s: no actuals to write: run at least one drill of a row of its table", name)
 	}
 	if strings.ContainsAny(lastTested, "\r\n") {
 		return nil, fmt.Errorf("rewrite plan %s: last tested value %q spans lines: pass a single line", name, lastTested)
@@ -121,10 +213,8 @@ func Rewrite(name string, src []byte, actuals map[string]Actual, lastTested stri
 			continue
 		}
 		i := r.Line - 1
-		lines[i].text = p.rewriteRow(lines[i].text, r, map[int]string{
-			p.cols.rtoActual: Cell(a.RTO, a.RunID, opts),
-			p.cols.rpoActual: Cell(a.RPO, a.RunID, opts),
-		})
+		rto, rpo := cells(a, opts)
+		lines[i].text = p.rewriteRow(lines[i].text, r, map[int]string{p.cols.rtoActual: rto, p.cols.rpoActual: rpo})
 	}
 	if lastTested != "" {
 		if lt := p.lastTested; lt == nil {

@@ -15,12 +15,14 @@ var csvHeader = []string{
 	"run_id", "profile", "drill", "scenario", "plan_row", "status",
 	"rto_s", "rto_target_s", "rto_met", "probe_interval_s",
 	"rpo_s", "rpo_target_s", "rpo_met", "lost_events",
-	"findings", "fault_at", "verified_at",
+	"findings", "fault_at", "verified_at", "not_run_reason",
 }
 
 // CSV writes one row per scenario for a spreadsheet: durations in seconds
 // (to the millisecond), times in RFC 3339 UTC, empty cells for what a
-// scenario did not measure.
+// scenario did not measure. A scenario not run has status "not run" and
+// says why in the last column, which is new: columns are only ever added
+// at the end, so a sheet that reads them by position keeps working.
 func CSV(w io.Writer, run result.Run) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
@@ -44,6 +46,7 @@ func CSV(w io.Writer, run result.Run) error {
 		} else {
 			row = append(row, "")
 		}
+		row = append(row, s.NotRunReason)
 		_ = cw.Write(row)
 	}
 	cw.Flush()

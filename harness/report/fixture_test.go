@@ -30,8 +30,13 @@ func events(fault time.Time, detected, verified time.Duration) []result.Event {
 	return evs
 }
 
-// fixtureRun is a quarterly run of the five scenarios: three passed, one
-// over its RTO target, one that never recovered.
+// notRunReason is why the fixture's fifth scenario did not run; it spans
+// two lines, as a command's output can, and every report writes it as one.
+const notRunReason = "no order was in flight: the system's place_order action failed: exit status 1\nbroker: order refused, market closed"
+
+// fixtureRun is a quarterly run of five scenarios: two passed, one over
+// its RTO target, one that never recovered, and one not run (its
+// precondition, an order in flight, could not be brought about).
 func fixtureRun() result.Run {
 	q1Fault := at(71 * time.Second)
 	q2Fault := at(9 * time.Minute)
@@ -119,6 +124,16 @@ func fixtureRun() result.Run {
 				}},
 				Failures: []string{"measure RTO: recovery was never verified after the fault at 10:50:00Z (no verified event)"},
 			},
+			{
+				Drill: "Q3", Name: "Live trading failure with orders in flight", PlanRow: "Live system failure",
+				Status: result.NotRun, StartedAt: at(32 * time.Minute), EndedAt: at(33*time.Minute + 40*time.Second),
+				Events: []result.Event{
+					{At: at(32*time.Minute + 50*time.Second), Kind: "steady", Detail: "trading, backups running"},
+					{At: at(33*time.Minute + 30*time.Second), Kind: "precondition_failed", Detail: "no order in flight"},
+				},
+				Findings:     []result.Finding{},
+				NotRunReason: notRunReason,
+			},
 		},
 	}
 }
@@ -139,6 +154,10 @@ func fixtureHistory() []Entry {
 		entry("20260827T090000Z-0001", aug, "quarterly", "Q2", "Config corruption: broken YAML in configs/risk.yml", result.Passed, s(47), s(0)),
 		entry("20260527T090000Z-0001", may, "quarterly", "Q3", "Live trading failure", result.Passed, s(560), s(4)),
 		entry("20260827T090000Z-0001", aug, "quarterly", "Q3", "Live trading failure", result.Failed, s(600), s(5)),
+		entry("20260827T090000Z-0001", aug, "quarterly", "Q3", "Live trading failure with orders in flight", result.Passed, s(500), s(3)),
+		// a Q1 that did not run, holding numbers all the same: neither the
+		// previous nor the best run of Q1
+		entry("20260915T090000Z-0001", aug.AddDate(0, 0, 19), "quarterly", "Q1", q1, result.NotRun, s(100), s(100)),
 		// the run being rendered, already appended: ignored
 		entry("20261127T101500Z-ab12", t0, "quarterly", "Q3", "Live trading failure", result.Failed, s(965), s(7)),
 	}

@@ -29,6 +29,8 @@ type Entry struct {
 	RTO      *result.Seconds `json:"rto"` // null when the scenario did not measure it
 	RPO      *result.Seconds `json:"rpo"`
 	At       time.Time       `json:"at"` // when the scenario started
+	// NotRunReason says why a scenario with status "not run" was not.
+	NotRunReason string `json:"not_run_reason,omitempty"`
 }
 
 // HistoryLine returns the lines to append to reports/history.jsonl for a
@@ -51,7 +53,7 @@ func entries(run result.Run) []Entry {
 	for _, s := range run.Scenarios {
 		e := Entry{
 			RunID: run.RunID, Profile: run.Profile, Drill: s.Drill, Scenario: s.Name,
-			PlanRow: s.PlanRow, Status: s.Status, At: s.StartedAt,
+			PlanRow: s.PlanRow, Status: s.Status, At: s.StartedAt, NotRunReason: s.NotRunReason,
 		}
 		if e.At.IsZero() {
 			e.At = run.StartedAt
@@ -97,10 +99,12 @@ func ReadHistory(r io.Reader) ([]Entry, error) {
 // profile.
 type Comparison struct {
 	Current Entry
-	// Previous is the latest earlier run; nil on a first run.
+	// Previous is the latest earlier run that ran; nil on a first run. A
+	// run whose scenario was not run measured nothing: taken as the
+	// previous, it would hide a regression against the last one that did.
 	Previous *Entry
 	// Best is the earlier passed run with the lowest RTO (then RPO); nil if
-	// none passed.
+	// none passed. A scenario not run is never a best, whatever it holds.
 	Best *Entry
 	// RTOChange and RPOChange are the relative change against Previous
 	// (0.35: 35% worse, -0.1: 10% better); NaN when either side was not
@@ -136,7 +140,7 @@ func Trend(history []Entry, run result.Run, threshold float64) []Comparison {
 		c := Comparison{Current: cur, RTOChange: math.NaN(), RPOChange: math.NaN()}
 		for j := range past {
 			e := &past[j]
-			if !sameDrill(*e, cur) || !e.At.Before(cur.At) {
+			if !sameDrill(*e, cur) || !e.At.Before(cur.At) || e.Status == result.NotRun {
 				continue
 			}
 			c.Previous = e
@@ -144,7 +148,9 @@ func Trend(history []Entry, run result.Run, threshold float64) []Comparison {
 				c.Best = e
 			}
 		}
-		if p := c.Previous; p != nil {
+		// A scenario not run is compared with nothing: what it may hold
+		// was not measured by a recovery.
+		if p := c.Previous; p != nil && cur.Status != result.NotRun {
 			var probe time.Duration
 			if s := run.Scenarios[i]; s.RTO != nil {
 				probe = s.RTO.ProbeInterval.Duration()
@@ -191,6 +197,10 @@ func change(prev, cur *result.Seconds, threshold float64, floor time.Duration) (
 
 // trendText words a comparison for a table cell.
 func trendText(c Comparison) string {
+	if c.Current.Status == result.NotRun {
+		// Nothing measured: neither "ok" nor a regression.
+		return string(result.NotRun)
+	}
 	if c.Previous == nil {
 		return "first run"
 	}

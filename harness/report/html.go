@@ -38,6 +38,8 @@ tbody tr:nth-child(even) td { background: #fbfcfd; }
 .badge { display: inline-block; font-size: 0.8rem; font-weight: 600; padding: 1px 8px; border-radius: 999px; vertical-align: middle; color: #fff; }
 .badge.passed { background: var(--pass); }
 .badge.failed { background: var(--fail); }
+.badge.not-run { background: var(--warn); }
+p.not-run { color: var(--warn); font-weight: 600; margin: 0 0 4px; }
 ul.failures { color: var(--fail); padding-left: 1.2em; }
 figure { margin: 8px 0 4px; }
 svg.timeline { display: block; width: 100%; max-width: 960px; height: auto; }
@@ -85,6 +87,18 @@ func htmlTable(header table.Row, rows []table.Row, configs ...table.ColumnConfig
 	return `<div class="table-wrap">` + "\n" + t.RenderHTML() + "\n</div>\n"
 }
 
+// badgeClass is a status as one CSS class: "not run" is "not-run".
+func badgeClass(s result.Status) string {
+	return strings.Join(strings.Fields(strings.ToLower(esc(string(s)))), "-")
+}
+
+// drawsTimeline tells whether a scenario gets a timeline. One not run that
+// timed nothing would draw an empty axis; its reason says what there is
+// to say.
+func drawsTimeline(s result.Scenario) bool {
+	return s.Status != result.NotRun || len(s.Phases) > 0 || len(s.Findings) > 0
+}
+
 // HTML writes the run as one self-contained page: the tables, and per
 // scenario an inline SVG timeline. It references no external asset.
 func HTML(w io.Writer, run result.Run, opts Options) error {
@@ -120,7 +134,10 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 	for i, s := range run.Scenarios {
 		id := fmt.Sprintf("scenario-%d", i+1)
 		fmt.Fprintf(&b, "<section class=\"scenario\" id=\"%s\">\n<h2>%s <span class=\"badge %s\">%s</span></h2>\n",
-			id, esc(title(s)), esc(string(s.Status)), esc(string(s.Status)))
+			id, esc(title(s)), badgeClass(s.Status), esc(string(s.Status)))
+		if l := notRunLine(s); l != "" {
+			fmt.Fprintf(&b, "<p class=\"not-run\">%s</p>\n", esc(l))
+		}
 		lines := []string{esc(recoveryLine(s))}
 		if l := rpoLine(s); l != "" {
 			lines = append(lines, esc(l))
@@ -129,7 +146,9 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 			lines = append(lines, "plan row "+esc(s.PlanRow))
 		}
 		fmt.Fprintf(&b, "<p class=\"meta\">%s</p>\n", strings.Join(lines, "<br>\n"))
-		fmt.Fprintf(&b, "<figure>\n%s\n</figure>\n", timelineSVG(s, id+"-timeline"))
+		if drawsTimeline(s) {
+			fmt.Fprintf(&b, "<figure>\n%s\n</figure>\n", timelineSVG(s, id+"-timeline"))
+		}
 		if len(s.Failures) > 0 {
 			b.WriteString("<h3>Failures</h3>\n<ul class=\"failures\">\n")
 			for _, f := range s.Failures {

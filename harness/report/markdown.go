@@ -49,7 +49,11 @@ func Markdown(w io.Writer, run result.Run, opts Options) error {
 
 	for _, s := range run.Scenarios {
 		out.printf("\n### %s: %s\n\n", title(s), status(s.Status, strong))
-		lines := []string{recoveryLine(s)}
+		var lines []string
+		if l := notRunLine(s); l != "" {
+			lines = append(lines, l)
+		}
+		lines = append(lines, recoveryLine(s))
 		if l := rpoLine(s); l != "" {
 			lines = append(lines, l)
 		}

@@ -113,14 +113,22 @@ func runLines(run result.Run) (string, string) {
 	return first, strings.Join(second, " · ")
 }
 
+// passedLine counts the run's scenarios: "5 of 5 scenarios passed", and
+// when some did not pass, how many failed and how many were not run, so a
+// drill that never ran is not read as a failed recovery, nor missed.
 func passedLine(run result.Run) string {
-	passed := 0
-	for _, s := range run.Scenarios {
-		if s.Status == result.Passed {
-			passed++
-		}
+	c := run.Count()
+	line := fmt.Sprintf("%d of %d scenarios passed", c.Passed, c.Total)
+	if c.Failed > 0 {
+		line += fmt.Sprintf(", %d failed", c.Failed)
 	}
-	return fmt.Sprintf("%d of %d scenarios passed", passed, len(run.Scenarios))
+	if c.NotRun > 0 {
+		line += fmt.Sprintf(", %d not run", c.NotRun)
+	}
+	if c.Other > 0 {
+		line += fmt.Sprintf(", %d with no known status", c.Other)
+	}
+	return line
 }
 
 var summaryHeader = table.Row{"Drill", "Scenario", "Plan row", "RTO actual", "RTO target", "RPO actual", "RPO target", "Lost", "Status", "Findings"}
@@ -160,8 +168,24 @@ func status(s result.Status, paint painter) string {
 		return paint(string(s), text.FgGreen)
 	case result.Failed:
 		return paint(string(s), text.FgRed, text.Bold)
+	case result.NotRun:
+		// Neither green nor red: nothing was recovered, nothing failed.
+		return paint(string(s), text.FgYellow, text.Bold)
 	}
 	return string(s)
+}
+
+// notRunLine says why a scenario was not run; "" for one that ran.
+func notRunLine(s result.Scenario) string {
+	if s.Status != result.NotRun {
+		return ""
+	}
+	// One line in every format: a reason may quote a command's output.
+	reason := strings.Join(strings.Fields(s.NotRunReason), " ")
+	if reason == "" {
+		reason = "no reason was recorded"
+	}
+	return "not run: " + reason
 }
 
 var phaseHeader = table.Row{"Phase", "Start (from fault)", "Duration", "Mode"}

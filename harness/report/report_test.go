@@ -102,6 +102,10 @@ func TestTerminalColor(t *testing.T) {
 	if !strings.Contains(colorOut.String(), "\x1b[31;1mfailed") && !strings.Contains(colorOut.String(), "\x1b[31;1m") {
 		t.Fatalf("no red in the coloured report:\n%q", colorOut.String())
 	}
+	// not run is painted neither green nor red: it is no pass and no failure
+	if !strings.Contains(colorOut.String(), "\x1b[33;1mnot run\x1b[0m") {
+		t.Fatalf("no yellow \"not run\" in the coloured report")
+	}
 	if got := text.StripEscape(colorOut.String()); got != plainOut.String() {
 		t.Fatalf("the coloured report, without its colours, differs from the plain one")
 	}
@@ -118,8 +122,13 @@ func TestHTMLSelfContained(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	if n := strings.Count(page, "<svg"); n != len(run.Scenarios) {
-		t.Fatalf("%d <svg elements for %d scenarios", n, len(run.Scenarios))
+	// one timeline per scenario, but for the one not run, which timed nothing
+	if n := strings.Count(page, "<svg"); n != len(run.Scenarios)-1 {
+		t.Fatalf("%d <svg elements for %d scenarios, one of them not run", n, len(run.Scenarios))
+	}
+	if !strings.Contains(page, `<span class="badge not-run">not run</span>`) ||
+		!strings.Contains(page, `<p class="not-run">not run: no order was in flight: the system&#39;s place_order action failed: exit status 1 broker: order refused, market closed</p>`) {
+		t.Fatalf("the scenario not run has no badge of its own or no reason")
 	}
 	for _, bad := range []string{"http://", "https://", "<link", "<script", "<img", "@import", "url("} {
 		if strings.Contains(page, bad) {
@@ -259,15 +268,16 @@ func TestTimelineLabelsDoNotOverlap(t *testing.T) {
 
 func TestTrend(t *testing.T) {
 	cs := Trend(fixtureHistory(), fixtureRun(), 0)
-	got := map[string]string{}
+	var got []string
 	for _, c := range cs {
-		got[c.Current.Drill] = trendText(c)
+		got = append(got, c.Current.Drill+": "+trendText(c))
 	}
-	want := map[string]string{
-		"Q1": "ok: RTO +7%, RPO +2%",
-		"Q2": "ok: RTO +3%, RPO same",
-		"Q3": "regression: RTO +61%, RPO +40%",
-		"Q4": "first run",
+	want := []string{
+		"Q1: ok: RTO +7%, RPO +2%", // against August's run, not September's that did not run
+		"Q2: ok: RTO +3%, RPO same",
+		"Q3: regression: RTO +61%, RPO +40%",
+		"Q4: first run",
+		"Q3: not run",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Trend() = %v\nwant %v", got, want)
@@ -277,6 +287,18 @@ func TestTrend(t *testing.T) {
 	}
 	if q3 := cs[2]; q3.Best == nil || q3.Best.RunID != "20260527T090000Z-0001" {
 		t.Fatalf("Q3 best should be the passed May run, got %+v", q3.Best)
+	}
+	if nr := cs[4]; nr.Regressed() || nr.Previous == nil || nr.Previous.RunID != "20260827T090000Z-0001" {
+		t.Fatalf("the scenario not run: regressed %v, previous %+v; want no regression against August's run", nr.Regressed(), nr.Previous)
+	}
+
+	// A scenario not run that holds numbers all the same is compared with
+	// nothing: it measured no recovery.
+	run := fixtureRun()
+	run.Scenarios[4].RTO = &result.RTO{Actual: 5000, Target: 900, ProbeInterval: 1}
+	run.Scenarios[4].RPO = &result.RPO{Actual: 500, Target: 60}
+	if nr := Trend(fixtureHistory(), run, 0)[4]; nr.Regressed() || trendText(nr) != "not run" {
+		t.Fatalf("a scenario not run holding numbers: regressed %v, %q; want no regression, \"not run\"", nr.Regressed(), trendText(nr))
 	}
 }
 
@@ -321,7 +343,7 @@ func TestHistoryRoundTrip(t *testing.T) {
 		t.Fatalf("ReadHistory(HistoryLine()) =\n%+v\nwant\n%+v", got, want)
 	}
 	if _, err := ReadHistory(strings.NewReader(string(lines) + "{not json\n")); err == nil ||
-		!strings.HasPrefix(err.Error(), "read history line 5: ") {
+		!strings.HasPrefix(err.Error(), "read history line 6: ") {
 		t.Fatalf("ReadHistory(bad line) = %v", err)
 	}
 }
@@ -335,8 +357,12 @@ func TestCSVParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(records) != 5 || records[3][6] != "965" || records[2][6] != "48.2" || records[4][6] != "" {
+	if len(records) != 6 || records[3][6] != "965" || records[2][6] != "48.2" || records[4][6] != "" {
 		t.Fatalf("unexpected CSV: %q", records)
+	}
+	last := len(csvHeader) - 1
+	if nr := records[5]; nr[5] != "not run" || nr[last] != notRunReason || records[1][last] != "" {
+		t.Fatalf("the scenario not run reads status %q, reason %q; want \"not run\" and its reason", nr[5], nr[last])
 	}
 }
 

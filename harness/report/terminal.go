@@ -86,6 +86,9 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 
 	for _, s := range run.Scenarios {
 		out.printf("\n%s · %s\n", paint(title(s), text.Bold), status(s.Status, paint))
+		if l := notRunLine(s); l != "" {
+			out.printf("%s\n", paint(l, text.FgYellow))
+		}
 		out.printf("%s\n", recoveryLine(s))
 		if l := rpoLine(s); l != "" {
 			out.printf("%s\n", l)

@@ -16,6 +16,10 @@ type Status string
 const (
 	Passed Status = "passed"
 	Failed Status = "failed"
+	// NotRun: the scenario's steady state or precondition could not be
+	// brought about, so nothing was recovered and nothing measured. It is
+	// neither a pass nor a failed recovery; NotRunReason says why.
+	NotRun Status = "not run"
 )
 
 // Run is one firedrill run: every scenario it executed.
@@ -49,6 +53,9 @@ type Scenario struct {
 	Findings  []Finding  `json:"findings"`
 	Failures  []string   `json:"failures,omitempty"`
 	Evidence  []Evidence `json:"evidence,omitempty"`
+	// NotRunReason is set with Status NotRun: the precondition that could
+	// not be met, and why.
+	NotRunReason string `json:"not_run_reason,omitempty"`
 }
 
 // RTO is a measured recovery time against its target.

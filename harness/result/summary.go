@@ -61,8 +61,36 @@ func (s Scenario) FaultAt() (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// Counts is how many scenarios of a run ended in each status.
+type Counts struct {
+	Passed, Failed, NotRun int
+	// Other counts scenarios with a status this model does not know (an
+	// empty one, or one from a newer firedrill); they are not passes.
+	Other int
+	Total int
+}
+
+// Count counts the run's scenarios by status.
+func (r Run) Count() Counts {
+	c := Counts{Total: len(r.Scenarios)}
+	for _, s := range r.Scenarios {
+		switch s.Status {
+		case Passed:
+			c.Passed++
+		case Failed:
+			c.Failed++
+		case NotRun:
+			c.NotRun++
+		default:
+			c.Other++
+		}
+	}
+	return c
+}
+
 // Passed reports whether every scenario of the run passed (and there was at
-// least one).
+// least one). A scenario not run is not a pass: the run proved nothing
+// about its recovery.
 func (r Run) Passed() bool {
 	if len(r.Scenarios) == 0 {
 		return false

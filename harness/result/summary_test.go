@@ -56,3 +56,36 @@ func TestScenarioFaultAt(t *testing.T) {
 		})
 	}
 }
+
+func TestRunPassed(t *testing.T) {
+	run := func(statuses ...Status) Run {
+		var r Run
+		for _, s := range statuses {
+			r.Scenarios = append(r.Scenarios, Scenario{Status: s})
+		}
+		return r
+	}
+	tests := []struct {
+		name  string
+		run   Run
+		want  bool
+		count Counts
+	}{
+		{"all passed", run(Passed, Passed), true, Counts{Passed: 2, Total: 2}},
+		{"one failed", run(Passed, Failed), false, Counts{Passed: 1, Failed: 1, Total: 2}},
+		{"one not run", run(Passed, NotRun), false, Counts{Passed: 1, NotRun: 1, Total: 2}},
+		{"only not run", run(NotRun), false, Counts{NotRun: 1, Total: 1}},
+		{"unknown status", run(Passed, ""), false, Counts{Passed: 1, Other: 1, Total: 2}},
+		{"no scenario", run(), false, Counts{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.run.Passed(); got != tt.want {
+				t.Errorf("Passed() = %v, want %v", got, tt.want)
+			}
+			if got := tt.run.Count(); got != tt.count {
+				t.Errorf("Count() = %+v, want %+v", got, tt.count)
+			}
+		})
+	}
+}

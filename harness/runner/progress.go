@@ -53,7 +53,7 @@ func (l *live) Update(scenario, what string) {
 	switch what {
 	case "PASSED":
 		t.MarkAsDone()
-	case "FAILED":
+	case "FAILED", "NOT RUN":
 		t.MarkAsErrored()
 	}
 }

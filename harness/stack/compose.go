@@ -123,7 +123,11 @@ func Compose(cfg Config, sec Secrets, o ComposeOptions) ([]byte, error) {
 			cs.Entrypoint = escapeAll(ep)
 		}
 		if v.Port != "" {
-			cs.Ports = []string{v.Port}
+			addr, err := PublishAddress()
+			if err != nil {
+				return nil, err
+			}
+			cs.Ports = []string{publishSpec(addr, v.Port)}
 		}
 		test := v.Healthcheck
 		if hc, ok := o.Healthchecks[v.Role]; ok {

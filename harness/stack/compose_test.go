@@ -24,6 +24,7 @@ func composeConfig() (Config, Secrets) {
 		},
 		TraderunnerEnv: map[string]string{"TR_TRADE_INTERVAL": "1s"},
 		BrokerEnv:      map[string]string{"BROKER_STEP_INTERVAL": "1s"},
+		HealthPort:     "8090/tcp",
 		GitRemote:      true,
 		Deadline:       30 * time.Second,
 	}

@@ -2,12 +2,14 @@ package stack
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	tc "github.com/testcontainers/testcontainers-go"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
 )
 
 const baseImage = "firedrill/base:latest"
@@ -47,7 +49,7 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 		c, err := tc.Run(ctx, baseImage,
 			tc.WithLabels(map[string]string{LabelRun: runID, LabelScenario: scenario, LabelRole: RoleTraderunner, LabelOwner: Owner()}),
 			tc.WithEntrypoint("sleep", "infinity"),
-			tc.WithExposedPorts(PortTraderunner),
+			tc.WithExposedPorts(portHealth),
 		)
 		t.Cleanup(func() {
 			if err := SweepScenario(context.WithoutCancel(ctx), runID, scenario); err != nil {
@@ -70,7 +72,7 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 		"copy in":  func() error { return s.CopyIn(ctx, RoleTraderunner, "/tmp/touched", []byte("x"), 0o644) },
 		"copy out": func() error { _, err := s.CopyOut(ctx, RoleTraderunner, "/etc/hostname"); return err },
 		"signal":   func() error { return s.Signal(ctx, RoleTraderunner, "SIGKILL") },
-		"endpoint": func() error { _, err := s.Endpoint(ctx, RoleTraderunner, PortTraderunner); return err },
+		"endpoint": func() error { _, err := s.Endpoint(ctx, RoleTraderunner, portHealth); return err },
 		"remove":   func() error { return s.Remove(ctx, RoleTraderunner) },
 	}
 	for name, act := range acts {
@@ -86,9 +88,15 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 	if err != nil || !st.Running {
 		t.Fatalf("the other run's container is no longer running: %+v, %v", st, err)
 	}
-	code, _, err := foreign.Exec(ctx, []string{"test", "-e", "/tmp/touched"})
-	if err != nil || code == 0 {
-		t.Fatalf("the refused exec or copy ran anyway (test -e exit %d, %v)", code, err)
+	// Read as the command's own word, not its exit code alone: an exec
+	// whose code is read before it ends says 0 under load.
+	code, out, err := foreign.Exec(ctx, []string{"sh", "-c", "if test -e /tmp/touched; then echo PRESENT; else echo ABSENT; fi"}, tcexec.Multiplexed())
+	if err != nil {
+		t.Fatalf("look into the other run's container: %v", err)
+	}
+	b, _ := io.ReadAll(out)
+	if !strings.Contains(string(b), "ABSENT") {
+		t.Fatalf("the refused exec or copy ran anyway (/tmp/touched: %q, exit %d)", strings.TrimSpace(string(b)), code)
 	}
 
 	// The same actions on this run's own container go ahead.
@@ -99,7 +107,7 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 	}
 	// With a local engine, firedrill reaches containers on loopback only.
 	if dh := os.Getenv("DOCKER_HOST"); dh == "" || strings.HasPrefix(dh, "unix://") {
-		ep, err := s.Endpoint(ctx, RoleTraderunner, PortTraderunner)
+		ep, err := s.Endpoint(ctx, RoleTraderunner, portHealth)
 		if err != nil || !strings.HasPrefix(ep, "127.0.0.1:") {
 			t.Fatalf("endpoint of this run's container = %q, %v: want 127.0.0.1:<port>", ep, err)
 		}
@@ -146,3 +154,6 @@ func TestSweepScenarioRefusesEmptyNames(t *testing.T) {
 		t.Fatal("SweepScenario with no scenario went ahead")
 	}
 }
+
+// portHealth is the reference system's health port.
+const portHealth = "8090/tcp"

@@ -83,7 +83,7 @@ func (s *Stack) services() []Service {
 		Role:  RoleTraderunner,
 		Image: cfg.Images.Traderunner,
 		Env:   primary,
-		Port:  PortTraderunner,
+		Port:  cfg.HealthPort,
 	})
 	backup := s.TraderunnerEnv()
 	backup["TR_HOST"] = "backup-server"
@@ -92,7 +92,7 @@ func (s *Stack) services() []Service {
 		Image:      cfg.Images.Base,
 		Env:        backup,
 		Entrypoint: []string{"sleep", "infinity"},
-		Port:       PortTraderunner,
+		Port:       cfg.HealthPort,
 		OnDemand:   true,
 	})
 	return out

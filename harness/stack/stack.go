@@ -39,12 +39,12 @@ const (
 	BucketCloud  = "traderunner-cloud"
 )
 
-// Ports inside the stack.
+// Ports inside the stack. The system's own (its health endpoint) comes
+// from its system file, as Config.HealthPort.
 const (
-	PortMinIO       = "9000/tcp"
-	PortBroker      = "8080/tcp"
-	PortTraderunner = "8090/tcp"
-	PortGit         = "9418/tcp"
+	PortMinIO  = "9000/tcp"
+	PortBroker = "8080/tcp"
+	PortGit    = "9418/tcp"
 )
 
 // createLimit bounds the creation of one container or network.
@@ -72,6 +72,10 @@ type Config struct {
 	TraderunnerEnv map[string]string
 	// BrokerEnv is the profile's environment for the broker.
 	BrokerEnv map[string]string
+	// HealthPort is the system's health port in Docker's notation
+	// ("8090/tcp"), published for firedrill's health probe on the primary
+	// and the backup server; none is published when empty.
+	HealthPort string
 	// GitRemote starts a git daemon serving the deployment repository.
 	GitRemote bool
 	// Deadline bounds each container's start (default 60 s).
@@ -224,8 +228,16 @@ func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer,
 	if v.Entrypoint != nil {
 		opts = append(opts, tc.WithEntrypoint(v.Entrypoint...))
 	}
-	if v.Port != "" {
-		opts = append(opts, tc.WithExposedPorts(v.Port))
+	addr, err := PublishAddress()
+	if err != nil {
+		return nil, err
+	}
+	specs, err := publishSpecs(ctx, v.Image, v.Port, addr)
+	if err != nil {
+		return nil, err
+	}
+	if len(specs) > 0 {
+		opts = append(opts, tc.WithExposedPorts(specs...))
 	}
 	switch {
 	case v.Ready.HTTPPath != "":

@@ -24,7 +24,9 @@ import (
 // MinIO, the deployment's git remote) every socket of every container of
 // the run is sampled from inside its network namespace: each peer must be
 // on one of the run's networks or loopback. Every address the containers
-// are configured with must name a container of the run or loopback.
+// are configured with must name a container of the run or loopback. And
+// nothing of the run accepts connections from beyond loopback: every port
+// binding and every host listener for one is checked (exposure).
 func TestContactsStayInsideTheRun(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
@@ -152,6 +154,16 @@ func TestContactsStayInsideTheRun(t *testing.T) {
 	if err := errors.Join(failed...); err != nil {
 		t.Fatal(err)
 	}
+	// What the run accepts from outside: its published ports and the
+	// host's listeners for them, loopback only.
+	seen, problems := exposure(t, id)
+	if len(seen) == 0 {
+		t.Errorf("run %s publishes nothing: the exposure check proves nothing (firedrill reaches MinIO, the broker and the health port)", id)
+	}
+	for _, p := range problems {
+		t.Errorf("exposed: %s", p)
+	}
+	t.Logf("run %s exposes:\n  %s", id, strings.Join(seen, "\n  "))
 	release(t, id)
 	if code := run.wait(runFor); code != 0 {
 		t.Errorf("the run failed (exit %d)", code)
