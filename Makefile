@@ -71,7 +71,7 @@ soak: images ## make test's two steps N times in a row (N=10); PROFILE=quarterly
 		else \
 			copy=$$(mktemp --suffix=.md) && cp $(PLAN) $$copy && \
 			$(FIREDRILL) run --profile $(SOAK_PROFILE) --plan $$copy --system $(SYSTEM) \
-				--tags '$(if $(TAGS),$(TAGS),@quarterly)' --update-plan; \
+				--tags '$(if $(TAGS),$(TAGS),@quarterly)' --update-plan --automate-manual; \
 		fi; \
 		rc=$$?; rm -f "$${copy:-}"; \
 		if [ $$rc -eq 0 ]; then \

@@ -2,7 +2,7 @@
 // RTO and RPO each recovery achieved.
 //
 //	firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
-//	              [--update-plan] [--dry-run] [--reports DIR] [--operator]
+//	              [--update-plan] [--dry-run] [--reports DIR] [--operator | --automate-manual]
 //	firedrill report [RUN|latest] [--format terminal|markdown|html|csv|json]
 //	firedrill plan diff|update [RUN|latest] [--plan PATH]
 //	firedrill images [--cold]
@@ -69,7 +69,7 @@ func run(args []string) (int, error) {
 func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   firedrill run [--tags T] [--profile ci|quarterly] [--plan PATH] [--system PATH]
-                [--update-plan] [--dry-run] [--reports DIR] [--operator] [--concurrency N]
+                [--update-plan] [--dry-run] [--reports DIR] [--operator | --automate-manual] [--concurrency N]
   firedrill report [RUN|latest] [--format terminal|markdown|html|csv|json]
   firedrill plan diff|update [RUN|latest] [--plan PATH]
   firedrill plan audit [--plan PATH]   (the RPO targets the plan's own backups cannot keep)
@@ -91,6 +91,7 @@ func runDrills(args []string) (int, error) {
 	update := fs.Bool("update-plan", false, "write the measured actuals into the plan (quarterly profile only)")
 	dry := fs.Bool("dry-run", false, "print the plan diff instead of writing it")
 	operator := fs.Bool("operator", false, "a person does the plan's manual steps at the terminal, timed into the RTO")
+	automate := fs.Bool("automate-manual", false, "firedrill does the plan's manual steps without asking (the plan's cells say so)")
 	conc := fs.Int("concurrency", 1, "scenarios run side by side")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness, err
@@ -101,6 +102,12 @@ func runDrills(args []string) (int, error) {
 		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Output: os.Stdout,
 		NoColor: os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout),
 		Live:    isTerminal(os.Stdout),
+	}
+	// A run that writes the plan asks, on a terminal, whether a person will
+	// do the manual steps: their time belongs in the RTO the plan shows.
+	// Where nobody answers yes, firedrill does them and the cells say so.
+	if !*operator && !*automate && *update && !*dry && *prof == "quarterly" && isTerminal(os.Stdin) {
+		*operator = askOperator(os.Stdin, os.Stdout)
 	}
 	if *operator {
 		o.Operator = &drill.Terminal{In: os.Stdin, Out: os.Stdout}
@@ -186,4 +193,18 @@ func envOr(k, def string) string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// askOperator asks whether a person at the terminal will do the plan's
+// manual steps; anything but yes is no.
+func askOperator(in *os.File, out *os.File) bool {
+	fmt.Fprint(out, "firedrill: the plan has manual steps (log into the broker, approve going live).\n"+
+		"Is an operator here to do them, timed into the RTO? [y/N] ")
+	var answer string
+	_, _ = fmt.Fscanln(in, &answer)
+	yes := strings.EqualFold(strings.TrimSpace(answer), "y") || strings.EqualFold(strings.TrimSpace(answer), "yes")
+	if !yes {
+		fmt.Fprintln(out, "firedrill: no operator: firedrill does the manual steps, and the plan's RTO cells say \"manual steps automated\"")
+	}
+	return yes
 }

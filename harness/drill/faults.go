@@ -14,29 +14,40 @@ import (
 
 // DeleteDir deletes a directory of the deployment.
 func (sc *Scenario) DeleteDir(ctx context.Context, dir string) error {
+	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
+		return sc.precondition(ctx, err)
+	}
 	sc.recordDataBefore(ctx, dir)
 	return sc.inject(ctx, fault.DeleteDir(shell{sc}, dir))
 }
 
 // TruncateFile cuts a file of the deployment to n bytes.
 func (sc *Scenario) TruncateFile(ctx context.Context, file string, n int64) error {
+	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
+		return sc.precondition(ctx, err)
+	}
 	sc.recordDataBefore(ctx, path.Dir(file))
 	return sc.inject(ctx, fault.Truncate(shell{sc}, file, n))
 }
 
 // FlipBit flips one bit in the middle of a file of the deployment.
 func (sc *Scenario) FlipBit(ctx context.Context, file string) error {
+	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
+		return sc.precondition(ctx, err)
+	}
 	sc.recordDataBefore(ctx, path.Dir(file))
 	return sc.inject(ctx, fault.FlipBit(shell{sc}, file))
 }
 
 // Overwrite replaces a file's content.
 func (sc *Scenario) Overwrite(ctx context.Context, file, what string, content []byte) error {
+	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Overwrite(shell{sc}, file, what, content))
 }
 
 // SetYAMLValue sets a key of a YAML file to a value that is valid YAML.
 func (sc *Scenario) SetYAMLValue(ctx context.Context, file, key, value string) error {
+	sc.recordGitBefore(ctx)
 	f, err := fault.SetYAMLValue(shell{sc}, file, key, value)
 	if err != nil {
 		return sc.fail(err)
@@ -57,6 +68,12 @@ func (sc *Scenario) KillTrading(ctx context.Context) error {
 // waited for the strategy to signal would fail whenever the market did not
 // cross. When no order can be brought about, the scenario is not run.
 func (sc *Scenario) KillTradingInFlight(ctx context.Context) error {
+	// Its recovery restores the newest state snapshot: strike late in that
+	// cycle, leaving time to place the order first.
+	trade := sc.suite.opts.Profile.Cadences[profile.Trade]
+	if err := sc.strikeLate(ctx, stateBackups, trade+time.Second); err != nil {
+		return sc.precondition(ctx, err)
+	}
 	if err := sc.orderInFlight(ctx); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -68,6 +85,10 @@ func (sc *Scenario) KillTradingInFlight(ctx context.Context) error {
 // The server goes whenever it goes: unlike Q3's kill, no wait for an order
 // in flight (at the plan's cadences that wait can take minutes).
 func (sc *Scenario) LoseServer(ctx context.Context) error {
+	// Its recovery restores from the cloud repository.
+	if err := sc.strikeLate(ctx, cloudBackups, 0); err != nil {
+		return sc.precondition(ctx, err)
+	}
 	return sc.inject(ctx, fault.LoseServer(datacenter{sc}))
 }
 
@@ -233,6 +254,7 @@ const clockSlack = time.Second
 
 // AppendLine appends a line to a file, as a bad merge or deploy leaves one.
 func (sc *Scenario) AppendLine(ctx context.Context, file, line string) error {
+	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Append(shell{sc}, file, line))
 }
 

@@ -9,10 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 
+	"firedrill/harness/drplan"
 	"firedrill/harness/profile"
 	"firedrill/harness/result"
 	"firedrill/harness/stack"
@@ -21,23 +23,39 @@ import (
 
 var minioRemoveOpts = minio.RemoveObjectOptions{}
 
-// groundTruth is the broker's record of every intent and fill.
+// groundTruth is the broker's record of every intent and fill (its
+// /api/v1/groundtruth, fixtures/broker/README.md "Ground truth").
 type groundTruth struct {
-	Now     time.Time `json:"now"`
-	Intents []struct {
-		ID        string    `json:"id"`
-		Status    string    `json:"status"`
-		CreatedAt time.Time `json:"created_at"`
-	} `json:"intents"`
-	Fills []struct {
-		ID       string    `json:"id"`
-		IntentID string    `json:"intent_id"`
-		Symbol   string    `json:"symbol"`
-		Side     string    `json:"side"`
-		Quantity float64   `json:"quantity"`
-		FilledAt time.Time `json:"filled_at"`
-	} `json:"fills"`
+	Now       time.Time          `json:"now"`
+	Intents   []brokerIntent     `json:"intents"`
+	Fills     []brokerFill       `json:"fills"`
 	Positions map[string]float64 `json:"positions"`
+}
+
+// brokerIntent is one order intent at the broker. History dates each of
+// its statuses: what it was at the fault instant.
+type brokerIntent struct {
+	ID        string         `json:"id"`
+	Status    string         `json:"status"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	History   []statusChange `json:"history"`
+}
+
+// statusChange is one entry of an intent's history.
+type statusChange struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
+// brokerFill is one fill at the broker.
+type brokerFill struct {
+	ID       string    `json:"id"`
+	IntentID string    `json:"intent_id"`
+	Symbol   string    `json:"symbol"`
+	Side     string    `json:"side"`
+	Quantity float64   `json:"quantity"`
+	FilledAt time.Time `json:"filled_at"`
 }
 
 func (sc *Scenario) groundTruth(ctx context.Context) (groundTruth, error) {
@@ -85,29 +103,24 @@ func (sc *Scenario) recordDataBefore(ctx context.Context, dir string) {
 	sc.before.data = dn.Files
 }
 
-// publishedAt asks the broker when it published the M1 bar at ts.
-func (sc *Scenario) publishedAt(ctx context.Context, symbol string, ts time.Time) (time.Time, error) {
-	day := ts.Format("2006-01-02")
-	var bars []struct {
-		Timestamp   time.Time `json:"timestamp"`
-		PublishedAt time.Time `json:"published_at"`
-	}
-	q := url.Values{"symbol": {symbol}, "start": {day}, "end": {day}}
-	if _, err := sc.getJSON(ctx, stack.RoleBroker, stack.PortBroker, "/api/v1/bars?"+q.Encode(), &bars); err != nil {
-		return time.Time{}, err
-	}
-	for _, b := range bars {
-		if b.Timestamp.Equal(ts) {
-			return b.PublishedAt, nil
+// brokerBars returns a reader of the broker's M1 bars of a symbol (the
+// history it was seeded with and every bar its feed published so far, with
+// their publication times), asking the broker once per symbol.
+func (sc *Scenario) brokerBars(ctx context.Context) func(symbol string) ([]brokerBar, error) {
+	return func(symbol string) ([]brokerBar, error) {
+		var bars []brokerBar
+		q := url.Values{"symbol": {symbol}}
+		if _, err := sc.getJSON(ctx, stack.RoleBroker, stack.PortBroker, "/api/v1/bars?"+q.Encode(), &bars); err != nil {
+			return nil, err
 		}
+		return bars, nil
 	}
-	return time.Time{}, fmt.Errorf("broker has no %s bar at %s", symbol, ts.Format(time.RFC3339))
 }
 
 // MeasureDataRPO measures the data RPO from a folder of recovered data
-// against what the folder held at the fault: bars lost per file, and the
-// time's worth of the feed they were (the broker's publication times of
-// the newest bar before the fault and the newest bar recovered).
+// against what the folder held at the fault (see dataRPO): bars lost per
+// file, and the time's worth of the feed they were by the broker's
+// publication times, at the grain the system's data_newest evidence holds.
 func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
@@ -115,74 +128,37 @@ func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
 	if err != nil {
 		return sc.fail(err)
 	}
-	if len(sc.before.data) == 0 {
-		return sc.fail(fmt.Errorf("measure data RPO: nothing was recorded of the data before the fault"))
-	}
 	after, err := sc.dataNewest(ctx, dir)
 	if err != nil {
 		return sc.fail(err)
 	}
-	lost := 0
-	var worst time.Duration
-	var newestRecovered, newestPublished time.Time
-	var notes []string
-	names := make([]string, 0, len(sc.before.data))
-	for n := range sc.before.data {
-		names = append(names, n)
+	m, err := dataRPO(dataCompare{
+		Dir: dir, FaultAt: faultAt, Target: sc.rpoTarget,
+		Before: sc.before.data, After: after, Bars: sc.brokerBars(ctx),
+	})
+	if err != nil {
+		return sc.fail(err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		b := sc.before.data[name]
-		a, ok := after.Files[name]
-		if !ok {
-			lost += b.Rows
-			notes = append(notes, fmt.Sprintf("%s: not recovered (%s)", name, after.Errors[name]))
-			continue
-		}
-		if a.Newest.After(newestRecovered) {
-			newestRecovered = a.Newest
-		}
-		if d := b.Rows - a.Rows; d > 0 {
-			lost += d
-		}
-		notes = append(notes, fmt.Sprintf("%s: %d bars to %s before, %d to %s recovered", name, b.Rows, b.Newest.Format(time.RFC3339), a.Rows, a.Newest.Format(time.RFC3339)))
-		if !a.Newest.Before(b.Newest) {
-			continue
-		}
-		symbol := strings.TrimSuffix(name, ".parquet")
-		pa, err := sc.publishedAt(ctx, symbol, a.Newest)
-		if err != nil {
-			return sc.fail(fmt.Errorf("measure data RPO: %w", err))
-		}
-		// Bars were lost for this file: the recovery point is when the
-		// broker published the newest bar it brought back.
-		if d := faultAt.Sub(pa); d > worst {
-			worst = d
-			newestPublished = pa
-		}
-	}
-	rpo := &result.RPO{
-		Actual: result.Sec(worst), Target: result.Sec(sc.rpoTarget), LostEvents: lost,
-		Basis: "bars in " + dir + " against the bars at the fault; for a file that lost bars, the age at the fault of its newest recovered bar " +
-			"(by the broker's publication time); 0 when every bar was recovered",
-		FaultAt: faultAt.UTC(), NewestRecovered: newestRecovered.UTC(),
-	}
-	sc.rpoWhat = "bar"
-	ev := timeline.RPOEvidence{FaultAt: faultAt, Lost: lost, LostWhat: "bar"}
-	if !newestPublished.IsZero() {
-		// Evidence in wall-clock time: when the broker published the newest
-		// bar the recovery brought back (bar timestamps are market time).
-		rpo.NewestRecovered = newestPublished.UTC()
-		ev.NewestRecovered = newestPublished
-	}
-	sc.setRPO(rpo, ev)
-	sc.addEvidence("data RPO", "%s", strings.Join(notes, "; "))
+	sc.keepRPO(m)
 	return nil
 }
 
-// MeasureStateRPO measures the state RPO from a folder of restored state:
-// the age at the fault of its newest change, and the broker fills made
-// before the fault that it does not hold (before any reconciliation).
+// keepRPO keeps a measured RPO and its evidence.
+func (sc *Scenario) keepRPO(m measured) {
+	sc.rpoWhat = m.what
+	sc.setRPO(m.rpo, timeline.RPOEvidence{
+		NewestRecovered: m.rpo.NewestRecovered, FaultAt: m.rpo.FaultAt, Lost: m.rpo.LostEvents, LostWhat: m.what,
+	})
+	for _, e := range m.evidence {
+		sc.addEvidence(e.Name, "%s", e.Detail)
+	}
+}
+
+// MeasureStateRPO measures the state RPO from a folder of restored state
+// (see stateRPO): the age at the fault of its newest change, at least that
+// of the earliest broker fill made before the fault that it lacks (before
+// any reconciliation), and the orders whose outcome was unknown at the
+// fault, counted apart.
 func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
@@ -197,11 +173,7 @@ func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
 	if r.Code != 0 {
 		return sc.fail(fmt.Errorf("read restored state in %s: exit %d: %s", dir, r.Code, lastLines(r.Output, 3)))
 	}
-	var st struct {
-		Seq          int64     `json:"seq"`
-		UpdatedAt    time.Time `json:"updated_at"`
-		AppliedFills []string  `json:"applied_fills"`
-	}
+	var st restoredState
 	if err := json.Unmarshal([]byte(jsonPart(r.Output)), &st); err != nil {
 		return sc.fail(fmt.Errorf("decode restored state: %w", err))
 	}
@@ -209,32 +181,64 @@ func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
 	if err != nil {
 		return sc.fail(err)
 	}
-	var before []string
-	for _, f := range gt.Fills {
-		if !f.FilledAt.After(faultAt) {
-			before = append(before, f.ID)
-		}
+	if sc.cycle != nil {
+		st.CapturedAt = sc.cycle.NewestSnapshot
 	}
-	lost := timeline.Lost(before, st.AppliedFills)
-	age, err := timeline.RPOFromNewest(faultAt, st.UpdatedAt)
+	m, err := stateRPO(faultAt, sc.rpoTarget, st, gt)
 	if err != nil {
-		return sc.fail(err)
+		return sc.fail(fmt.Errorf("measure state RPO of %s: %w", dir, err))
 	}
-	rpo := &result.RPO{
-		Actual: result.Sec(age), Target: result.Sec(sc.rpoTarget), LostEvents: len(lost),
-		Basis:   "age at the fault of the newest change in the restored state; broker fills before the fault missing from it",
-		FaultAt: faultAt.UTC(), NewestRecovered: st.UpdatedAt.UTC(),
-	}
-	sc.rpoWhat = "fill"
-	sc.setRPO(rpo, timeline.RPOEvidence{NewestRecovered: st.UpdatedAt, FaultAt: faultAt, Lost: len(lost), LostWhat: "fill"})
-	sc.addEvidence("state RPO", "restored state seq %d of %s holds %d of the broker's %d fills before the fault; missing: %s",
-		st.Seq, st.UpdatedAt.Format(time.RFC3339Nano), len(before)-len(lost), len(before), strings.Join(lost, " "))
+	sc.keepRPO(m)
 	return nil
 }
 
-// MeasureGitRPO measures what the recovery of code and config lost: the
-// files under paths that differ from the commit checked out. Git holds
-// every committed change, so the RPO is zero unless something differs.
+// gitBefore holds, per scenario, HEAD as recordGitBefore saw it just
+// before the fault. It lives here, not in the Scenario's beforeFault, only
+// because that struct is outside this file; an entry goes once its
+// scenario measured its git RPO.
+var gitBefore sync.Map // *Scenario -> gitHead
+
+// gitHeadScript prints HEAD's commit, commit time and tags, one tagged
+// line each (see parseGit).
+const gitHeadScript = `set -eo pipefail
+echo "head $(git rev-parse --verify HEAD)"
+git log -1 --format='time %cI' HEAD
+git tag --points-at HEAD --format='tag %(refname:strip=2)'
+`
+
+// recordGitBefore keeps, just before a code or config fault, the commit
+// HEAD is at, its commit time and its tags: what was committed before the
+// fault, the reference the git RPO is measured against.
+func (sc *Scenario) recordGitBefore(ctx context.Context) {
+	if sc.stack == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, detectLimit)
+	defer cancel()
+	r, err := sc.exec(ctx, gitHeadScript, nil)
+	if err == nil && r.Code != 0 {
+		err = fmt.Errorf("exit %d: %s", r.Code, lastLines(r.Output, 3))
+	}
+	var g gitAfter
+	if err == nil {
+		g, err = parseGit(r.Output)
+	}
+	if err != nil {
+		sc.logf("record git before fault: %v", err)
+		return
+	}
+	// A second fault keeps the first one's record: the RPO is measured
+	// from the first fault.
+	if _, again := gitBefore.LoadOrStore(sc, g.Head); !again {
+		sc.addEvidence("git before the fault", "HEAD %s", g.Head)
+	}
+}
+
+// MeasureGitRPO measures what the recovery of code and config lost (see
+// gitRPO): the commits HEAD held before the fault that HEAD lacks after
+// recovery, and the files under paths that differ from the commit checked
+// out. The scenario fails when a file differs, as git holds every
+// committed change.
 func (sc *Scenario) MeasureGitRPO(ctx context.Context, paths ...string) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
@@ -242,32 +246,49 @@ func (sc *Scenario) MeasureGitRPO(ctx context.Context, paths ...string) error {
 	if err != nil {
 		return sc.fail(err)
 	}
-	r, err := sc.exec(ctx, "git status --porcelain --untracked-files=no -- "+strings.Join(paths, " ")+" && git log -1 --format=%cI", nil)
+	v, ok := gitBefore.LoadAndDelete(sc)
+	if !ok {
+		return sc.fail(fmt.Errorf("measure git RPO: HEAD was not recorded before the fault, so the commits the recovery lost cannot be counted"))
+	}
+	before := v.(gitHead)
+	if !commitID.MatchString(before.Commit) {
+		return sc.fail(fmt.Errorf("measure git RPO: HEAD before the fault %q is not a commit id", before.Commit))
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = shellQuote(p)
+	}
+	script := gitHeadScript +
+		"git status --porcelain --untracked-files=no -- " + strings.Join(quoted, " ") + " | while IFS= read -r l; do printf 'changed %s\\n' \"$l\"; done\n" +
+		"if git cat-file -e " + before.Commit + "^{commit} 2>/dev/null; then\n" +
+		"  echo \"count $(git rev-list --count HEAD.." + before.Commit + ")\"\n" +
+		"  git log --format='lost %H %cI' HEAD.." + before.Commit + "\n" +
+		"else\n  echo before-missing\nfi\n"
+	r, err := sc.exec(ctx, script, nil)
 	if err != nil {
 		return sc.fail(err)
 	}
 	if r.Code != 0 {
 		return sc.fail(fmt.Errorf("measure git RPO: exit %d: %s", r.Code, lastLines(r.Output, 3)))
 	}
-	lines := strings.Split(strings.TrimSpace(r.Output), "\n")
-	changed := lines[:len(lines)-1]
-	commitAt, _ := time.Parse(time.RFC3339, lines[len(lines)-1])
-	var age time.Duration
-	if len(changed) > 0 {
-		age = faultAt.Sub(commitAt)
+	after, err := parseGit(r.Output)
+	if err != nil {
+		return sc.fail(fmt.Errorf("measure git RPO: %w", err))
 	}
-	rpo := &result.RPO{
-		Actual: result.Sec(age), Target: result.Sec(sc.rpoTarget), LostEvents: len(changed),
-		Basis:   "files under " + strings.Join(paths, ", ") + " that differ from the checked-out commit after recovery",
-		FaultAt: faultAt.UTC(),
+	m, err := gitRPO(faultAt, sc.rpoTarget, paths, before, after)
+	if err != nil {
+		return sc.fail(fmt.Errorf("measure git RPO: %w", err))
 	}
-	sc.rpoWhat = "changed file"
-	sc.setRPO(rpo, timeline.RPOEvidence{FaultAt: faultAt, Lost: len(changed), LostWhat: "changed file"})
-	if len(changed) > 0 {
-		return sc.fail(fmt.Errorf("measure git RPO: %d file(s) differ from git after recovery: %s", len(changed), strings.Join(changed, "; ")))
+	sc.keepRPO(m)
+	if len(after.Changed) > 0 {
+		return sc.fail(fmt.Errorf("measure git RPO: %d file(s) differ from git after recovery: %s", len(after.Changed), strings.Join(after.Changed, "; ")))
 	}
-	sc.addEvidence("git RPO", "nothing under %s differs from %s", strings.Join(paths, ", "), "the checked-out commit")
 	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // FileMatchesCommit checks a file equals the committed one byte for byte.
@@ -288,6 +309,11 @@ func (sc *Scenario) FileMatchesCommit(ctx context.Context, file, rev string) err
 func (sc *Scenario) setRPO(rpo *result.RPO, ev timeline.RPOEvidence) {
 	err := timeline.CheckRPO(rpo.Actual.Duration(), sc.rpoTarget, ev)
 	rpo.Met = err == nil
+	var plan *drplan.AuditFinding
+	if f, ok := sc.suite.audit.FindingFor(sc.planRow); ok {
+		plan = &f
+	}
+	judgeWorstCase(rpo, sc.cycle, plan)
 	sc.mu.Lock()
 	sc.rpo = rpo
 	sc.mu.Unlock()
@@ -300,6 +326,7 @@ func (sc *Scenario) CheckRTO() error {
 	if err != nil {
 		return sc.fail(err)
 	}
+	sc.tl.QualifyRTO(rto)
 	sc.mu.Lock()
 	sc.rto = rto
 	sc.mu.Unlock()

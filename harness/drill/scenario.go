@@ -43,9 +43,14 @@ type Scenario struct {
 	rto      *result.RTO
 	started  time.Time
 	before   beforeFault
+	// clocksChecked: the containers' clocks were compared with the
+	// host's (checkClocks runs once, before the first fault).
+	clocksChecked bool
 	// notRun is why the scenario's steady state or precondition could not
 	// be brought about ("" while it could).
 	notRun string
+	// cycle is the backup cycle the fault struck in (strikeLate).
+	cycle *result.Cycle
 }
 
 // beforeFault is what existed when the fault struck, for the RPO.
@@ -249,14 +254,25 @@ func (sc *Scenario) start(ctx context.Context, mode string) error {
 
 // awaitHealth polls the health endpoint until it is ok in mode.
 func (sc *Scenario) awaitHealth(ctx context.Context, mode string, limit time.Duration) (probe.Outcome, error) {
-	return probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+	o, _, err := sc.awaitHealthTimed(ctx, mode, limit)
+	return o, err
+}
+
+// awaitHealthTimed is awaitHealth that also returns how long the deciding
+// health request took.
+func (sc *Scenario) awaitHealthTimed(ctx context.Context, mode string, limit time.Duration) (probe.Outcome, time.Duration, error) {
+	var took time.Duration
+	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+		start := time.Now()
 		h, err := sc.health(ctx)
+		took = time.Since(start)
 		if err != nil {
 			return false, err.Error(), nil
 		}
 		ok := h.OK && strings.EqualFold(h.Mode, mode)
 		return ok, fmt.Sprintf("ok=%v mode=%s %s", h.OK, h.Mode, h.Reason), nil
 	})
+	return o, took, err
 }
 
 // AwaitBackups waits until the primary's first state and data backups are
@@ -308,10 +324,19 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 	}
 	sc.tl.MarkAt(timeline.Steady, "trading in "+sc.mode+" mode, backups in MinIO ("+o.Detail+")", o.At)
 	sc.logf("steady state: %s", o.Detail)
+	// Clocks are compared once the stack is steady, well before a fault
+	// whose moment (an order in flight) leaves no room for it.
+	if err := sc.checkClocks(ctx); err != nil {
+		return sc.fail(err)
+	}
 	return nil
 }
 
-// inject stamps and injects a fault, recording it for undo.
+// inject injects a fault, recording it for undo, and marks it at the
+// moment of its damage as the fault stamped it where it happened (in the
+// container, or on the host for a removed one); the host's time around
+// the call is kept beside it as evidence. Before the first fault the
+// containers' clocks are compared with the host's (checkClocks).
 func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 	if sc.stack == nil {
 		return sc.fail(errors.New("inject fault: no stack: the Background must deploy first"))
@@ -321,18 +346,34 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, injectLimit)
 	defer cancel()
-	at := time.Now()
-	if err := f.Inject(ctx); err != nil {
+	_, seen := sc.tl.First(timeline.FaultInjected)
+	if !seen {
+		if err := sc.checkClocks(ctx); err != nil {
+			return sc.fail(err)
+		}
+	}
+	role := sc.server
+	before := time.Now()
+	st, err := f.Inject(ctx)
+	after := time.Now()
+	// Undone whatever Inject returned: it may have failed after its undo
+	// copy or its damage, and undo is safe either way.
+	sc.faults = append(sc.faults, f)
+	if err != nil {
 		return sc.fail(err)
 	}
-	sc.faults = append(sc.faults, f)
-	applied := time.Now()
-	sc.addEvidence("fault", "%s: injected in %s", f.Name(), applied.Sub(at).Round(time.Millisecond))
-	if _, seen := sc.tl.First(timeline.FaultInjected); !seen {
-		sc.tl.MarkAt(timeline.FaultInjected, f.Name(), at)
-		sc.recoveryDeadline = at.Add(sc.recoveryLimit())
+	sc.addEvidence("fault", "%s", faultEvidence(f.Name(), role, st, before, after))
+	if !seen {
+		sc.tl.MarkAt(timeline.FaultInjected, f.Name(), st.At)
+		sc.recoveryDeadline = st.At.Add(sc.recoveryLimit())
+		sc.noteCycle()
 	} else {
-		sc.tl.MarkAt("fault_added", f.Name(), at)
+		sc.tl.MarkAt("fault_added", f.Name(), st.At)
+	}
+	if st.Clock == fault.ContainerClock {
+		if err := stampVerdict(role, st, before, after); err != nil {
+			return sc.fail(err)
+		}
 	}
 	sc.logf("fault injected: %s", f.Name())
 	return nil
@@ -489,6 +530,13 @@ func (sc *Scenario) StartIn(ctx context.Context, mode string) error {
 // Check runs a runbook check that must pass, polling at the probe interval
 // until it does or the recovery limit passes.
 func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, error) {
+	o, _, err := sc.check(ctx, command)
+	return o, err
+}
+
+// check is Check that also returns how long the run of the command that
+// passed took: part of the precision of an RTO it ends.
+func (sc *Scenario) check(ctx context.Context, command string) (probe.Outcome, time.Duration, error) {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	limit := time.Until(sc.recoveryDeadline)
@@ -496,8 +544,11 @@ func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, e
 		limit = deployLimit
 	}
 	end := sc.tl.Phase("check: " + command)
+	var took time.Duration
 	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+		start := time.Now()
 		r, err := sc.exec(ctx, command, nil)
+		took = time.Since(start)
 		if err != nil {
 			return false, "", err
 		}
@@ -505,22 +556,32 @@ func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, e
 	})
 	end()
 	if err != nil {
-		return o, sc.fail(fmt.Errorf("check %q: %w", command, err))
+		return o, took, sc.fail(fmt.Errorf("check %q: %w", command, err))
 	}
 	sc.addEvidence("check", "%s passed: %s", command, lastLines(o.Detail, 3))
-	return o, nil
+	return o, took, nil
 }
 
 // VerifiedBy is the runbook's final check: when it passes the recovery is
 // verified, and the RTO ends.
 func (sc *Scenario) VerifiedBy(ctx context.Context, command string) error {
-	o, err := sc.Check(ctx, command)
+	o, took, err := sc.check(ctx, command)
 	if err != nil {
 		return err
 	}
-	sc.tl.MarkAt(timeline.Verified, command, o.At)
+	sc.verified(command, o, took)
 	sc.logf("verified by %q", command)
 	return nil
+}
+
+// verified marks the end of the recovery at the finish of the final
+// check's deciding run, with that run's duration, and states the RTO's
+// precision that follows from it.
+func (sc *Scenario) verified(what string, o probe.Outcome, took time.Duration) {
+	sc.tl.MarkVerified(what, o.At, took)
+	interval := sc.suite.opts.Profile.ProbeInterval
+	sc.addEvidence("verified", "%s passed at %s (attempt %d); that run took %s, so the RTO is precise to %s (probe interval %s + %s)",
+		what, clockStamp(o.At), o.Attempts, unsigned(took), unsigned(interval+took), unsigned(interval), unsigned(took))
 }
 
 // VerifiedByHealth ends the recovery when the health endpoint answers ok
@@ -532,11 +593,11 @@ func (sc *Scenario) VerifiedByHealth(ctx context.Context) error {
 	if sc.recoveryDeadline.IsZero() {
 		limit = deployLimit
 	}
-	o, err := sc.awaitHealth(ctx, sc.mode, limit)
+	o, took, err := sc.awaitHealthTimed(ctx, sc.mode, limit)
 	if err != nil {
 		return sc.fail(fmt.Errorf("verify health: %w", err))
 	}
-	sc.tl.MarkAt(timeline.Verified, "health check ok in "+sc.mode+" mode", o.At)
+	sc.verified("health check ok in "+sc.mode+" mode", o, took)
 	sc.logf("verified by the health check")
 	return nil
 }

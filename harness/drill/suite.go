@@ -46,6 +46,7 @@ type Progress interface {
 type Suite struct {
 	opts    Options
 	plan    *drplan.Plan
+	audit   drplan.AuditReport
 	images  stack.Images
 	started time.Time
 
@@ -80,8 +81,15 @@ func NewSuite(ctx context.Context, o Options) (*Suite, error) {
 	if err := os.MkdirAll(o.ReportDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create report folder %s: %w (pass --reports with a writable folder)", o.ReportDir, err)
 	}
-	return &Suite{opts: o, plan: plan, images: imgs, started: time.Now().UTC()}, nil
+	audit, err := drplan.Audit(plan)
+	if err != nil {
+		return nil, err
+	}
+	return &Suite{opts: o, plan: plan, audit: audit, images: imgs, started: time.Now().UTC()}, nil
 }
+
+// Audit is the plan's promises against its own backups (drplan.Audit).
+func (s *Suite) Audit() drplan.AuditReport { return s.audit }
 
 // Plan is the DR plan the run measures against.
 func (s *Suite) Plan() *drplan.Plan { return s.plan }
@@ -103,14 +111,16 @@ func (s *Suite) Result() result.Run {
 	sc := append([]result.Scenario(nil), s.scenarios...)
 	sort.SliceStable(sc, func(i, j int) bool { return sc[i].StartedAt.Before(sc[j].StartedAt) })
 	return result.Run{
-		RunID:     s.opts.RunID,
-		Profile:   s.opts.Profile.Name,
-		Cadences:  s.opts.Profile.ResultCadences(),
-		System:    s.opts.System.Name,
-		Plan:      s.opts.PlanPath,
-		StartedAt: s.started,
-		EndedAt:   time.Now().UTC(),
-		Scenarios: sc,
+		SchemaVersion: result.SchemaVersion,
+		PlanAudit:     auditLines(s.audit),
+		RunID:         s.opts.RunID,
+		Profile:       s.opts.Profile.Name,
+		Cadences:      s.opts.Profile.ResultCadences(),
+		System:        s.opts.System.Name,
+		Plan:          s.opts.PlanPath,
+		StartedAt:     s.started,
+		EndedAt:       time.Now().UTC(),
+		Scenarios:     sc,
 	}
 }
 
@@ -157,4 +167,13 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// auditLines are the plan audit's findings as the result model keeps them.
+func auditLines(a drplan.AuditReport) []result.AuditLine {
+	var out []result.AuditLine
+	for _, f := range a.Findings {
+		out = append(out, result.AuditLine{Row: f.Row, Verdict: f.Verdict.String(), Text: f.String()})
+	}
+	return out
 }

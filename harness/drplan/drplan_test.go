@@ -835,3 +835,26 @@ func TestUsersPlan(t *testing.T) {
 		t.Fatalf("Diff after Update = %q, %v; want none", d, err)
 	}
 }
+
+// TestCellsSayWorstCaseAndManual: a row that passed says where its numbers
+// fall short of what the plan promises: a declared worst case that misses
+// the RPO target is written as missed, with the measured value beside it;
+// an RTO without human time says so.
+func TestCellsSayWorstCaseAndManual(t *testing.T) {
+	for _, c := range []struct {
+		a        Actual
+		rto, rpo string
+	}{
+		{Actual{RTO: 2300 * time.Millisecond, RPO: 54 * time.Second}, "2.3 s", "54 s"},
+		{Actual{RTO: 6100 * time.Millisecond, RPO: 3300 * time.Millisecond, ManualAutomated: true,
+			RPOWorst: 24 * time.Hour, RPOWorstDeclared: true, RPOWorstMissed: true, RPOWorstWhy: "state backup to the cloud repository every 24 h"},
+			"6.1 s, manual steps automated", "**missed**: up to 24 h (state backup to the cloud repository every 24 h, declared); 3.3 s measured"},
+		{Actual{RTO: time.Second, RPO: time.Second, RPOWorst: time.Hour, RPOWorstDeclared: true, RPOWorstWhy: "hourly"},
+			"1 s", "1 s measured; up to 1 h declared (hourly)"},
+	} {
+		rto, rpo := cells(c.a, Options{})
+		if rto != c.rto || rpo != c.rpo {
+			t.Errorf("cells(%+v) = %q, %q; want %q, %q", c.a, rto, rpo, c.rto, c.rpo)
+		}
+	}
+}

@@ -26,6 +26,17 @@ type Actual struct {
 	RunID   string // the firedrill run that drilled the row
 	// Row is the plan row as the run's scenarios name it, for messages.
 	Row string
+	// ManualAutomated: the plan's manual steps were done by firedrill in
+	// no time, so the RTO leaves out human time; the cell says so.
+	ManualAutomated bool
+	// The worst case the RPO is judged on (result.RPO.WorstCase*): the
+	// largest of the row's scenarios; Declared when it is a declared
+	// cadence, not a measured value; Missed when any misses the target.
+	RPOWorst         time.Duration
+	RPOWorstDeclared bool
+	RPOWorstMissed   bool
+	// RPOWorstWhy is the reason of a declared worst case, short.
+	RPOWorstWhy string
 }
 
 // Verdict of one row in one run.
@@ -99,6 +110,19 @@ func ActualsFromRun(run result.Run) (map[string]Actual, error) {
 		if !seen {
 			a = Actual{Verdict: Passed, RunID: run.RunID, Row: strings.TrimSpace(s.PlanRow)}
 		}
+		if s.RTO != nil && s.RTO.ManualAutomated {
+			a.ManualAutomated = true
+		}
+		if r := s.RPO; r != nil && r.WorstCaseBasis != "" {
+			if r.WorstCase.Duration() >= a.RPOWorst {
+				a.RPOWorst = r.WorstCase.Duration()
+				a.RPOWorstDeclared = r.WorstCaseBasis == result.BasisDeclared
+				if a.RPOWorstDeclared {
+					a.RPOWorstWhy = shortWhy(r)
+				}
+			}
+			a.RPOWorstMissed = a.RPOWorstMissed || !r.WorstCaseMet
+		}
 		switch {
 		case s.Status == result.Failed:
 			a.Verdict = Failed
@@ -169,7 +193,17 @@ func Cell(d time.Duration, runID string, opts Options) string {
 // later run overwrites as it would a number.
 func cells(a Actual, opts Options) (rto, rpo string) {
 	if a.Verdict == Passed {
-		return Cell(a.RTO, a.RunID, opts), Cell(a.RPO, a.RunID, opts)
+		rto, rpo = Cell(a.RTO, a.RunID, opts), Cell(a.RPO, a.RunID, opts)
+		if a.ManualAutomated {
+			rto += ", manual steps automated"
+		}
+		switch {
+		case a.RPOWorstDeclared && a.RPOWorstMissed:
+			rpo = fmt.Sprintf("**missed**: up to %s (%s, declared); %s measured", result.Human(a.RPOWorst), a.RPOWorstWhy, rpo)
+		case a.RPOWorstDeclared:
+			rpo = fmt.Sprintf("%s measured; up to %s declared (%s)", rpo, result.Human(a.RPOWorst), a.RPOWorstWhy)
+		}
+		return rto, rpo
 	}
 	s := a.Verdict.String()
 	if a.RunID != "" {
@@ -380,4 +414,13 @@ func writeAtomic(path string, data []byte, fi fs.FileInfo) (err error) {
 	}
 	syncDir(dir)
 	return nil
+}
+
+// shortWhy names a declared worst case's cadence for a plan cell: "data
+// backup every 24 h".
+func shortWhy(r *result.RPO) string {
+	if c := r.Cycle; c != nil && c.Declared > 0 {
+		return fmt.Sprintf("%s backup to the %s every %s", c.Tag, c.Repository, result.Human(c.Declared.Duration()))
+	}
+	return "backup cadence"
 }

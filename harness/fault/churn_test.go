@@ -30,14 +30,14 @@ func TestDeleteDirWhileTheSystemWrites(t *testing.T) {
 	defer func() { cancel(); _ = churn.Wait() }()
 	for i := range 30 {
 		f := fileFault{sh: sh, path: "data", name: "copy data", script: "true"}
-		if err := f.Inject(context.Background()); err != nil {
+		if _, err := f.Inject(context.Background()); err != nil {
 			t.Fatalf("injection %d failed while the system writes: %v", i, err)
 		}
 	}
 	// A real copy error still fails the fault, with cp's message.
 	f := fileFault{sh: sh, path: "data", name: "copy data", script: "true"}
 	if err := os.Chmod(filepath.Join(dir, "data", "f1"), 0); err == nil && os.Geteuid() != 0 {
-		if err := f.Inject(context.Background()); err == nil {
+		if _, err := f.Inject(context.Background()); err == nil {
 			t.Fatal("an unreadable file did not fail the undo copy")
 		}
 	}

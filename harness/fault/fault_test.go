@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // localShell runs scripts with bash in a folder, as a server's shell would.
@@ -61,7 +62,7 @@ func TestFileFaults(t *testing.T) {
 
 	t.Run("flip bit keeps size, changes one bit, undo restores", func(t *testing.T) {
 		f := FlipBit(sh, "data/f.bin")
-		if err := f.Inject(ctx); err != nil {
+		if _, err := f.Inject(ctx); err != nil {
 			t.Fatal(err)
 		}
 		got := read(t, filepath.Join(dir, "data", "f.bin"))
@@ -84,7 +85,7 @@ func TestFileFaults(t *testing.T) {
 
 	t.Run("truncate", func(t *testing.T) {
 		f := Truncate(sh, "data/f.bin", 10)
-		if err := f.Inject(ctx); err != nil {
+		if _, err := f.Inject(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(read(t, filepath.Join(dir, "data", "f.bin"))); n != 10 {
@@ -94,7 +95,7 @@ func TestFileFaults(t *testing.T) {
 
 	t.Run("delete dir and undo puts it back", func(t *testing.T) {
 		f := DeleteDir(sh, "data")
-		if err := f.Inject(ctx); err != nil {
+		if _, err := f.Inject(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(filepath.Join(dir, "data")); !os.IsNotExist(err) {
@@ -109,7 +110,7 @@ func TestFileFaults(t *testing.T) {
 	})
 
 	t.Run("missing path is an error naming it", func(t *testing.T) {
-		err := DeleteDir(sh, "nope").Inject(ctx)
+		_, err := DeleteDir(sh, "nope").Inject(ctx)
 		if err == nil || !strings.Contains(err.Error(), "nope does not exist") {
 			t.Fatalf("err = %v", err)
 		}
@@ -123,7 +124,7 @@ func TestSetYAMLValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Inject(ctx); err != nil {
+	if _, err := f.Inject(ctx); err != nil {
 		t.Fatal(err)
 	}
 	got := string(read(t, filepath.Join(dir, "risk.yml")))
@@ -135,7 +136,7 @@ func TestSetYAMLValue(t *testing.T) {
 		t.Fatal("a key that is not a dotted name must be refused")
 	}
 	missing, _ := SetYAMLValue(sh, "risk.yml", "guards.no_such_key", "1")
-	if err := missing.Inject(ctx); err == nil {
+	if _, err := missing.Inject(ctx); err == nil {
 		t.Fatal("setting a key the file lacks must fail, not silently pass")
 	}
 }
@@ -143,13 +144,13 @@ func TestSetYAMLValue(t *testing.T) {
 func TestOverwriteAndAppend(t *testing.T) {
 	ctx := context.Background()
 	sh, dir := setup(t)
-	if err := Overwrite(sh, "risk.yml", "broken YAML", []byte("a: [1\n")).Inject(ctx); err != nil {
+	if _, err := Overwrite(sh, "risk.yml", "broken YAML", []byte("a: [1\n")).Inject(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(read(t, filepath.Join(dir, "risk.yml"))); got != "a: [1\n" {
 		t.Fatalf("got %q", got)
 	}
-	if err := Append(sh, "risk.yml", "it's @@ broken").Inject(ctx); err != nil {
+	if _, err := Append(sh, "risk.yml", "it's @@ broken").Inject(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(read(t, filepath.Join(dir, "risk.yml"))); got != "a: [1\nit's @@ broken\n" {
@@ -174,11 +175,22 @@ func (f *fakeDC) WipeLocalBackups(context.Context) (int, error) {
 func TestLoseServerAndUndoOrder(t *testing.T) {
 	dc := &fakeDC{}
 	f := LoseServer(dc)
-	if err := f.Inject(context.Background()); err != nil {
+	// The host's clock is read once the engine confirmed the removal, and
+	// before the backups are wiped: the server is what the fault loses.
+	removed := time.Date(2026, 12, 1, 22, 41, 3, 123e6, time.UTC)
+	f.(*loseServer).now = func() time.Time {
+		dc.calls = append(dc.calls, "stamp")
+		return removed
+	}
+	st, err := f.Inject(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(dc.calls, ",") != "remove,wipe" || f.(*loseServer).Wiped() != 7 {
+	if strings.Join(dc.calls, ",") != "remove,stamp,wipe" || f.(*loseServer).Wiped() != 7 {
 		t.Fatalf("calls %v wiped %d", dc.calls, f.(*loseServer).Wiped())
+	}
+	if !st.At.Equal(removed) || st.Clock != HostClock || !strings.Contains(st.Moment, "confirmed the removal") {
+		t.Fatalf("stamp %+v, want the host's time when the engine confirmed the removal", st)
 	}
 	var order []string
 	faults := []Fault{rec{"a", &order}, rec{"b", &order}, rec{"c", &order}}
@@ -197,9 +209,9 @@ type rec struct {
 	order *[]string
 }
 
-func (r rec) Name() string                   { return r.name }
-func (r rec) Inject(context.Context) error   { return nil }
-func (r rec) Undo(ctx context.Context) error { *r.order = append(*r.order, r.name); return ctx.Err() }
+func (r rec) Name() string                          { return r.name }
+func (r rec) Inject(context.Context) (Stamp, error) { return Stamp{}, nil }
+func (r rec) Undo(ctx context.Context) error        { *r.order = append(*r.order, r.name); return ctx.Err() }
 
 func bitsSet(b byte) int {
 	n := 0

@@ -24,10 +24,20 @@ type fileFault struct {
 
 func (f *fileFault) Name() string { return f.name }
 
-func (f *fileFault) Inject(ctx context.Context) error {
+// Inject saves the undo copy, damages, and stamps the damage with the
+// server's clock: the marker line comes after the damaging command, which
+// comes after the copy, each step ending the script if it fails.
+func (f *fileFault) Inject(ctx context.Context) (Stamp, error) {
 	p, s := q(f.path), q(saved(f.path))
-	return mustRun(ctx, f.sh, "inject "+f.name,
-		fmt.Sprintf("test -e %s || { echo %s does not exist; exit 1; }; mkdir -p /tmp/firedrill-undo && %s && %s", p, p, saveCopy(p, s), f.script))
+	return runStamped(ctx, f.sh, "inject "+f.name, fileScript(p, s, f.script))
+}
+
+func fileScript(p, s, damage string) string {
+	return fmt.Sprintf("test -e %s || { echo %s does not exist; exit 1; }\n"+
+		"mkdir -p /tmp/firedrill-undo || exit 1\n"+
+		"%s\n"+
+		"{ %s\n} || exit $?\n"+
+		"%s\n", p, p, saveCopy(p, s), damage, stampLine)
 }
 
 // saveCopy copies path to its undo copy. The system keeps running while
@@ -45,8 +55,9 @@ func saveCopy(p, s string) string {
 // Undo puts the saved copy back only where the recovery left nothing.
 func (f *fileFault) Undo(ctx context.Context) error {
 	p, s := q(f.path), q(saved(f.path))
-	return mustRun(ctx, f.sh, "undo "+f.name,
+	_, err := mustRun(ctx, f.sh, "undo "+f.name,
 		fmt.Sprintf("if test -e %s && ! test -e %s; then cp -a %s %s; fi; rm -rf %s", s, p, s, p, s))
+	return err
 }
 
 // DeleteDir removes a directory and everything in it.

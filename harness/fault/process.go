@@ -1,6 +1,9 @@
 package fault
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 type kill struct {
 	sh      Shell
@@ -16,8 +19,15 @@ func Kill(sh Shell, name, command string) Fault {
 
 func (k *kill) Name() string { return k.name }
 
-func (k *kill) Inject(ctx context.Context) error {
-	return mustRun(ctx, k.sh, "inject "+k.name, k.command)
+// Inject runs the kill command in a subshell (an exit in it must not skip
+// the stamp) and stamps the moment it returned with the server's clock.
+func (k *kill) Inject(ctx context.Context) (Stamp, error) {
+	st, err := runStamped(ctx, k.sh, "inject "+k.name, fmt.Sprintf("( %s\n) || exit $?\n%s\n", k.command, stampLine))
+	if err != nil {
+		return st, err
+	}
+	st.Moment = "right after the kill command returned"
+	return st, nil
 }
 
 // Undo does nothing: a killed process is restarted by the recovery, not by

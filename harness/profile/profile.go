@@ -27,6 +27,10 @@ type Profile struct {
 	// MayWritePlan: only a profile at the plan's own cadences may write
 	// actuals into the plan.
 	MayWritePlan bool
+	// LateFault: each drill strikes late in the backup cycle of the
+	// repository its recovery restores from (where the plan's cadences run
+	// and its RPO targets, worst cases, are judged).
+	LateFault bool
 	// MaxRecovery caps a scenario's recovery limit (3× its RTO target), so a
 	// hung recovery cannot hold a CI job for half an hour; 0 is no cap.
 	MaxRecovery time.Duration
@@ -65,6 +69,7 @@ var builtin = map[string]Profile{
 			BrokerStep: time.Second, BrokerBar: time.Minute,
 		},
 		MayWritePlan: true,
+		LateFault:    true,
 	},
 }
 

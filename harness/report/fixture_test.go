@@ -48,13 +48,19 @@ func fixtureRun() result.Run {
 		System:    "traderunner-reference",
 		Plan:      "docs/dr-plan.md",
 		StartedAt: t0, EndedAt: at(47*time.Minute + 30*time.Second),
+		PlanAudit: []result.AuditLine{
+			{Row: "Data corruption", Verdict: "broken", Text: `RPO of "Data corruption" (line 73: 5 min) cannot be kept: its data backup of "Market data" (line 21) is daily: up to 24 h lost`},
+			{Row: "Live system failure", Verdict: "kept", Text: `RPO of "Live system failure" (line 74: 1 min) is kept: its state backup runs every 60 s: up to 60 s lost, margin 0 s`},
+		},
 		Scenarios: []result.Scenario{
 			{
 				Drill: "Q1", Name: "Data corruption: restore from the latest backup (option A)", PlanRow: "Data corruption",
 				Status: result.Passed, StartedAt: at(41 * time.Second), EndedAt: at(5 * time.Minute),
-				RTO: &result.RTO{Actual: 192, Target: 600, ProbeInterval: 1, FaultAt: q1Fault, VerifiedAt: q1Fault.Add(192 * time.Second), Met: true},
+				RTO: &result.RTO{Actual: 192, Target: 600, ProbeInterval: 1, FaultAt: q1Fault, VerifiedAt: q1Fault.Add(192 * time.Second), Met: true, ManualAutomated: true},
 				RPO: &result.RPO{Actual: 245, Target: 300, LostEvents: 12, Basis: "newest restored bar against the newest bar ingested before the fault",
-					NewestRecovered: q1Fault.Add(-245 * time.Second), FaultAt: q1Fault, Met: true},
+					NewestRecovered: q1Fault.Add(-245 * time.Second), FaultAt: q1Fault, Met: true,
+					WorstCase: 86400, WorstCaseBasis: result.BasisDeclared, WorstCaseMet: false,
+					WorstCaseWhy: "the data of the primary repository is taken every 24 h (declared by the deployment): a failure just before the next backup loses that much, stated as declared, not measured"},
 				Phases: []result.Phase{
 					phase("detect", q1Fault, 0, 4*time.Second, false, false),
 					phase("restore from the latest backup", q1Fault, 4*time.Second, 160*time.Second, false, false),
@@ -87,7 +93,9 @@ func fixtureRun() result.Run {
 				Status: result.Failed, StartedAt: at(14 * time.Minute), EndedAt: at(32 * time.Minute),
 				RTO: &result.RTO{Actual: 965, Target: 900, ProbeInterval: 1, FaultAt: q3Fault, VerifiedAt: q3Fault.Add(965 * time.Second), Met: false},
 				RPO: &result.RPO{Actual: 7, Target: 60, LostEvents: 3, Basis: "newest state change in the restored snapshot; fills from the broker's ledger",
-					NewestRecovered: q3Fault.Add(-7 * time.Second), FaultAt: q3Fault, Met: true},
+					NewestRecovered: q3Fault.Add(-7 * time.Second), FaultAt: q3Fault, Met: true, Uncertain: 1,
+					WorstCase: 7, WorstCaseBasis: result.BasisMeasured, WorstCaseMet: true,
+					WorstCaseWhy: "fault 54.2 s after the newest state snapshot, late in a cycle observed every 60.1 s"},
 				Phases: []result.Phase{
 					phase("detect", q3Fault, 0, 3*time.Second, false, false),
 					phase("restore the latest state snapshot", q3Fault, 3*time.Second, 95*time.Second, false, false),

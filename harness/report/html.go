@@ -123,6 +123,13 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 	b.WriteString("<section>\n<h2>Scenarios</h2>\n")
 	b.WriteString(htmlTable(summaryHeader, summaryRows(run, ansi)))
 	b.WriteString("</section>\n")
+	if lines := auditLines(run); len(lines) > 0 {
+		b.WriteString("<section>\n<h2>Plan audit</h2>\n<p class=\"meta\">Promises the plan&#39;s own backups cannot keep (or cannot be shown to).</p>\n<ul>\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "<li>%s</li>\n", esc(l))
+		}
+		b.WriteString("</ul>\n</section>\n")
+	}
 
 	if rows := trendRows(run, opts, ansi); rows != nil {
 		fmt.Fprintf(&b, "<section>\n<h2>Against earlier %s runs</h2>\n<p class=\"meta\">A regression is an RTO or RPO worse than the previous run&#39;s by more than %s.</p>\n",

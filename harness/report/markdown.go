@@ -41,6 +41,12 @@ func Markdown(w io.Writer, run result.Run, opts Options) error {
 	first, second := runLines(run)
 	out.printf("## %s\n\n%s\n\n", first, second)
 	out.printf("%s\n", markdownTable(summaryHeader, summaryRows(run, strong)))
+	if lines := auditLines(run); len(lines) > 0 {
+		out.printf("\n### Plan audit\n\nPromises the plan's own backups cannot keep (or cannot be shown to):\n\n")
+		for _, l := range lines {
+			out.printf("- %s\n", l)
+		}
+	}
 
 	if rows := trendRows(run, opts, strong); rows != nil {
 		out.printf("\n### Against earlier %s runs\n\nA regression is an RTO or RPO worse than the previous run's by more than %s.\n\n%s\n",

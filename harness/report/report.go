@@ -140,9 +140,15 @@ func summaryRows(run result.Run, paint painter) []table.Row {
 		rtoActual, rtoTarget, rpoActual, rpoTarget, lost := none, none, none, none, none
 		if s.RTO != nil {
 			rtoActual, rtoTarget = objective(human(s.RTO.Actual), s.RTO.Met, paint), human(s.RTO.Target)
+			if s.RTO.ManualAutomated {
+				rtoActual += ", manual steps automated"
+			}
 		}
 		if s.RPO != nil {
 			rpoActual, rpoTarget = objective(human(s.RPO.Actual), s.RPO.Met, paint), human(s.RPO.Target)
+			if s.RPO.WorstCaseBasis == result.BasisDeclared && !s.RPO.WorstCaseMet {
+				rpoActual += paint(", worst case "+human(s.RPO.WorstCase)+" (declared cadence)", text.FgRed, text.Bold)
+			}
 			lost = fmt.Sprint(s.RPO.LostEvents)
 		}
 		findings := fmt.Sprint(len(s.Findings))
@@ -248,7 +254,33 @@ func rpoLine(s result.Scenario) string {
 	if s.RPO.Basis != "" {
 		line += ": " + s.RPO.Basis
 	}
-	return line + fmt.Sprintf(" · lost events: %d", s.RPO.LostEvents)
+	line += fmt.Sprintf(" · lost events: %d", s.RPO.LostEvents)
+	if s.RPO.Uncertain > 0 {
+		line += fmt.Sprintf(" · uncertain: %d", s.RPO.Uncertain)
+	}
+	if s.RPO.WorstCaseBasis != "" {
+		verdict := "meets"
+		if !s.RPO.WorstCaseMet {
+			verdict = "misses"
+		}
+		line += fmt.Sprintf(" · judged on the worst case, %s (%s), which %s the %s target", human(s.RPO.WorstCase), s.RPO.WorstCaseBasis, verdict, human(s.RPO.Target))
+		if s.RPO.WorstCaseWhy != "" {
+			line += ": " + s.RPO.WorstCaseWhy
+		}
+	}
+	return line
+}
+
+// auditLines are the plan audit's lines for a report: the promises the
+// plan's own backups cannot keep, or cannot be shown to keep.
+func auditLines(run result.Run) []string {
+	var out []string
+	for _, a := range run.PlanAudit {
+		if a.Verdict != "kept" {
+			out = append(out, a.Text)
+		}
+	}
+	return out
 }
 
 // lastLines keeps the last n non-empty lines of a command's output, each

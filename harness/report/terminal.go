@@ -73,8 +73,15 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 	t.AppendRows(summaryRows(run, paint))
 	t.SetColumnConfigs([]table.ColumnConfig{
 		{Number: 2, WidthMax: 32, WidthMaxEnforcer: text.WrapSoft}, {Number: 3, WidthMax: 24, WidthMaxEnforcer: text.WrapSoft},
+		{Number: 4, WidthMax: 18, WidthMaxEnforcer: text.WrapSoft}, {Number: 6, WidthMax: 20, WidthMaxEnforcer: text.WrapSoft},
 	})
 	out.printf("%s\n", t.Render())
+	if lines := auditLines(run); len(lines) > 0 {
+		out.printf("\n%s\n", paint("Plan audit: promises the plan's own backups cannot keep (or cannot be shown to)", text.Bold))
+		for _, l := range lines {
+			out.printf("  %s\n", l)
+		}
+	}
 
 	if rows := trendRows(run, opts, paint); rows != nil {
 		out.printf("\n%s\n", paint(fmt.Sprintf("Against earlier %s runs (regression: worse than the previous by more than %s)", run.Profile, thresholdText(opts)), text.Bold))

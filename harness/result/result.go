@@ -22,9 +22,14 @@ const (
 	NotRun Status = "not run"
 )
 
+// SchemaVersion of results.json; raised whenever a field changes meaning
+// or is added.
+const SchemaVersion = 2
+
 // Run is one firedrill run: every scenario it executed.
 type Run struct {
-	RunID string `json:"run_id"`
+	SchemaVersion int    `json:"schema_version"`
+	RunID         string `json:"run_id"`
 	// Profile is the pace the run used (ci, quarterly); Cadences its
 	// cadences in seconds (state_backup_interval, probe_interval, ...).
 	Profile   string             `json:"profile"`
@@ -33,7 +38,18 @@ type Run struct {
 	Plan      string             `json:"plan"`
 	StartedAt time.Time          `json:"started_at"`
 	EndedAt   time.Time          `json:"ended_at"`
-	Scenarios []Scenario         `json:"scenarios"`
+	// PlanAudit is the plan's RPO promises against its own backups, read
+	// before anything ran (drplan.Audit), one line per row of its table.
+	PlanAudit []AuditLine `json:"plan_audit,omitempty"`
+	Scenarios []Scenario  `json:"scenarios"`
+}
+
+// AuditLine is one row of the plan audit.
+type AuditLine struct {
+	Row string `json:"row"`
+	// Verdict: kept, broken, unknown or not audited.
+	Verdict string `json:"verdict"`
+	Text    string `json:"text"`
 }
 
 // Scenario is the result of one drill scenario.
@@ -60,12 +76,19 @@ type Scenario struct {
 
 // RTO is a measured recovery time against its target.
 type RTO struct {
-	Actual        Seconds   `json:"actual"`
-	Target        Seconds   `json:"target"`
-	ProbeInterval Seconds   `json:"probe_interval"`
-	FaultAt       time.Time `json:"fault_at"`
-	VerifiedAt    time.Time `json:"verified_at"`
-	Met           bool      `json:"met"`
+	Actual        Seconds `json:"actual"`
+	Target        Seconds `json:"target"`
+	ProbeInterval Seconds `json:"probe_interval"`
+	// Precision is how far Actual may be from the truth: the probe
+	// interval plus the final check's own measured duration.
+	Precision Seconds `json:"precision,omitempty"`
+	// ManualAutomated: the plan's manual steps were done by firedrill in
+	// about no time, so Actual leaves out the human time a real recovery
+	// spends on them.
+	ManualAutomated bool      `json:"manual_automated,omitempty"`
+	FaultAt         time.Time `json:"fault_at"`
+	VerifiedAt      time.Time `json:"verified_at"`
+	Met             bool      `json:"met"`
 }
 
 // RPO is a measured data loss against its target.
@@ -82,6 +105,46 @@ type RPO struct {
 	NewestRecovered time.Time `json:"newest_recovered,omitempty"`
 	FaultAt         time.Time `json:"fault_at,omitempty"`
 	Met             bool      `json:"met"`
+	// Uncertain counts orders whose outcome was unknown at the fault (sent,
+	// not yet filled): neither lost nor kept.
+	Uncertain int `json:"uncertain,omitempty"`
+
+	// The objective is judged on the worst case the deployment allows.
+	// WorstCaseBasis "measured": the fault struck late in the cycle of the
+	// backup the recovery restored from, so Actual is that worst case.
+	// "declared cadence": that cycle is longer than a drill can wait (a
+	// daily backup), so the worst case is the cadence the plan documents
+	// and the deployment runs, stated as declared, not measured.
+	WorstCase      Seconds `json:"worst_case"`
+	WorstCaseBasis string  `json:"worst_case_basis,omitempty"`
+	// WorstCaseWhy names the cadence and where it is declared.
+	WorstCaseWhy string `json:"worst_case_why,omitempty"`
+	WorstCaseMet bool   `json:"worst_case_met"`
+	// Cycle is where the fault fell in the backup cycle of the repository
+	// the recovery restored from.
+	Cycle *Cycle `json:"cycle,omitempty"`
+}
+
+// Worst-case bases.
+const (
+	BasisMeasured = "measured"
+	BasisDeclared = "declared cadence"
+)
+
+// Cycle is the backup cycle of the repository a recovery restored from, as
+// its snapshots showed it before the fault.
+type Cycle struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	// NewestSnapshot is the newest snapshot's time before the fault;
+	// SinceNewest the fault's distance from it.
+	NewestSnapshot time.Time `json:"newest_snapshot"`
+	SinceNewest    Seconds   `json:"since_newest"`
+	// Observed is the interval between the two newest snapshots (0 when
+	// fewer than two were seen); Declared the cadence the deployment was
+	// given.
+	Observed Seconds `json:"observed,omitempty"`
+	Declared Seconds `json:"declared,omitempty"`
 }
 
 // Phase is one timed part of a scenario (fault, detect, restore, ...).

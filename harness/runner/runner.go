@@ -136,6 +136,13 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}()
 	fmt.Fprintf(o.Output, "firedrill: run %s, profile %s, system %q, plan %s\n", runID, prof.Name, sys.Name, o.PlanPath)
+	// The plan's promises against its own backups, before anything runs.
+	if a := suite.Audit(); len(a.Broken()) > 0 {
+		fmt.Fprintf(o.Output, "firedrill: plan audit: %d of %d RPO targets cannot be kept by the plan's own backups:\n", len(a.Broken()), len(a.Findings))
+		for _, f := range a.Broken() {
+			fmt.Fprintf(o.Output, "  %s\n", f.String())
+		}
+	}
 	format := fmt.Sprintf("pretty,junit:%s,cucumber:%s", filepath.Join(reportDir, "junit.xml"), filepath.Join(reportDir, "cucumber.json"))
 	status := godog.TestSuite{
 		Name:                "firedrill",

@@ -87,11 +87,44 @@ func CheckRPO(actual, target time.Duration, ev RPOEvidence) error {
 	return &ObjectiveError{Objective: "RPO", Actual: actual, Target: target, Evidence: evidence}
 }
 
+// ErrAfterFault is wrapped when a change that should predate the fault is
+// dated after it: a negative age, which no RPO may be stated from.
+var ErrAfterFault = errors.New("dated after the fault")
+
+// AgeAt is how old a change made at `at` was when the fault struck:
+// faultAt − at. what names the change in the error ("the newest recovered
+// change", "fill F-000003"). A change dated after the fault has no age: it
+// is an error naming both times and the likely cause (clock skew between
+// the machines that stamped them, or a change made once the fault was
+// being injected), never a clamped 0.
+func AgeAt(faultAt, at time.Time, what string) (time.Duration, error) {
+	switch {
+	case faultAt.IsZero():
+		return 0, fmt.Errorf("%w (no fault time)", ErrNoFault)
+	case at.IsZero():
+		return 0, fmt.Errorf("%s has no time", what)
+	}
+	d := faultAt.Sub(at)
+	if d < 0 {
+		return 0, fmt.Errorf("%s is %w: %s, %s after the fault at %s; "+
+			"likely clock skew (the clock that stamped it runs ahead of firedrill's), "+
+			"or it was made while the fault was being injected",
+			what, ErrAfterFault, wallClock(at), -d, wallClock(faultAt))
+	}
+	return d, nil
+}
+
+// wallClock writes a wall-clock time in full: a negative age can be months
+// (a commit dated in the future) or milliseconds.
+func wallClock(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
 // RPOFromNewest is the age, at the fault, of the newest change present
 // after recovery: how much time's worth of changes the recovery lost. A
-// change newer than the fault (clock skew between containers) counts as
-// nothing lost, never as a negative RPO. It fails when either time is
-// missing, since an RPO with nothing recovered cannot be stated as an age.
+// change newer than the fault is an error (see AgeAt), never a negative or
+// a clamped 0 RPO. It fails when either time is missing, since an RPO with
+// nothing recovered cannot be stated as an age.
 func RPOFromNewest(faultAt, newestRecovered time.Time) (time.Duration, error) {
 	switch {
 	case faultAt.IsZero():
@@ -99,10 +132,11 @@ func RPOFromNewest(faultAt, newestRecovered time.Time) (time.Duration, error) {
 	case newestRecovered.IsZero():
 		return 0, errors.New("measure RPO: nothing was recovered (no newest change to date the recovery point from)")
 	}
-	if d := faultAt.Sub(newestRecovered); d > 0 {
-		return d, nil
+	d, err := AgeAt(faultAt, newestRecovered, "the newest recovered change")
+	if err != nil {
+		return 0, fmt.Errorf("measure RPO: %w", err)
 	}
-	return 0, nil
+	return d, nil
 }
 
 // Lost returns the IDs known before the fault that are missing after

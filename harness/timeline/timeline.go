@@ -68,6 +68,9 @@ type event struct {
 	seq    int
 	kind   Kind
 	detail string
+	// took is, for a verified event marked by MarkVerified, how long the
+	// check whose success it records ran.
+	took time.Duration
 }
 
 type phase struct {
@@ -102,8 +105,21 @@ func (t *Timeline) MarkAt(kind Kind, detail string, at time.Time) {
 }
 
 func (t *Timeline) add(kind Kind, detail string, at time.Time) {
+	t.addTook(kind, detail, at, 0)
+}
+
+func (t *Timeline) addTook(kind Kind, detail string, at time.Time, took time.Duration) {
 	t.seq++
-	t.events = append(t.events, event{at: at, seq: t.seq, kind: kind, detail: detail})
+	t.events = append(t.events, event{at: at, seq: t.seq, kind: kind, detail: detail, took: took})
+}
+
+// MarkVerified records the verified event of a final check that passed
+// at at (when its run finished) after running for took: that run's own
+// duration is part of the precision of the RTO it ends (RTOPrecision).
+func (t *Timeline) MarkVerified(detail string, at time.Time, took time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.addTook(Verified, detail, at, took)
 }
 
 // PhaseOption qualifies a phase.
@@ -264,6 +280,60 @@ func (t *Timeline) Recovery() (faultAt, verifiedAt time.Time, err error) {
 			ErrNotVerified, stamp(faultAt, time.Second), Verified)
 	}
 	return faultAt, verifiedAt, nil
+}
+
+// FinalCheck is how long the final check ran whose verified event ends
+// the RTO (the first after the fault); 0 when that event was marked
+// without a duration (MarkAt), false when there is none.
+func (t *Timeline) FinalCheck() (time.Duration, bool) {
+	t.mu.Lock()
+	evs := t.sorted()
+	t.mu.Unlock()
+	faultAt, ok := firstAfter(evs, FaultInjected, time.Time{})
+	if !ok {
+		return 0, false
+	}
+	for _, e := range evs {
+		if e.kind == Verified && !e.at.Before(faultAt) {
+			return e.took, true
+		}
+	}
+	return 0, false
+}
+
+// RTOPrecision is how far a measured RTO may be from the truth: the
+// recovery may have completed up to a probe interval before the probe
+// run that saw it started, and that run's own duration more before it
+// finished (the verified time). Probes that are not timed count only the
+// interval.
+func (t *Timeline) RTOPrecision(probeInterval time.Duration) time.Duration {
+	took, _ := t.FinalCheck()
+	return probeInterval + took
+}
+
+// ManualAutomated tells whether a phase the plan leaves to a person was
+// done by firedrill instead (Manual and Automated), so that the RTO leaves
+// out the human time a real recovery spends on it.
+func (t *Timeline) ManualAutomated() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.phases {
+		if p.manual && p.automated {
+			return true
+		}
+	}
+	return false
+}
+
+// QualifyRTO states on a measured RTO (RTOResult's) its precision, from
+// its probe interval and the final check's duration (RTOPrecision), and
+// whether a manual phase was automated. It is idempotent.
+func (t *Timeline) QualifyRTO(r *result.RTO) {
+	if r == nil {
+		return
+	}
+	r.Precision = result.Sec(t.RTOPrecision(r.ProbeInterval.Duration()))
+	r.ManualAutomated = t.ManualAutomated()
 }
 
 // RTO is the recovery time: the first verified event after the fault minus

@@ -274,7 +274,11 @@ func TestRPOFromNewest(t *testing.T) {
 	}{
 		{name: "age at the fault", fault: fault, newest: at("10:02:04"), want: 7 * time.Second},
 		{name: "newest is the fault instant", fault: fault, newest: fault, want: 0},
-		{name: "newer than the fault is never negative", fault: fault, newest: at("10:02:12"), want: 0},
+		// Rule changed on purpose: a change newer than the fault was clamped
+		// to 0; it is clock skew (or a change made during injection), an error.
+		{name: "newer than the fault is an error, not 0", fault: fault, newest: at("10:02:12"),
+			wantErr: "measure RPO: the newest recovered change is dated after the fault: 2026-11-27T10:02:12.000Z, 1s after the fault at 2026-11-27T10:02:11.000Z; " +
+				"likely clock skew (the clock that stamped it runs ahead of firedrill's), or it was made while the fault was being injected"},
 		{name: "nothing recovered", fault: fault, wantErr: "measure RPO: nothing was recovered (no newest change to date the recovery point from)"},
 		{name: "no fault", newest: fault, wantErr: "measure RPO: no fault was injected (no fault time)"},
 	}
@@ -416,12 +420,80 @@ func TestRTOResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &result.RTO{Actual: 192, Target: 120, ProbeInterval: 1, FaultAt: at("10:02:11"), VerifiedAt: at("10:05:23"), Met: false}
+	// Qualified here, or already by RTOResult: QualifyRTO is idempotent. A
+	// verified event marked without a duration leaves the probe interval.
+	tl.QualifyRTO(got)
+	want := &result.RTO{Actual: 192, Target: 120, ProbeInterval: 1, Precision: 1, FaultAt: at("10:02:11"), VerifiedAt: at("10:05:23"), Met: false}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("RTOResult() = %+v, want %+v", got, want)
 	}
 	if _, err := New(nil).RTOResult(time.Minute, time.Second); !errors.Is(err, ErrNoFault) {
 		t.Fatalf("RTOResult() on an empty timeline = %v, want ErrNoFault", err)
+	}
+}
+
+// TestRTOPrecision: the precision stated with an RTO is the probe interval
+// plus the duration of the check run whose success ended it, not of any
+// other check.
+func TestRTOPrecision(t *testing.T) {
+	const probe = 250 * time.Millisecond
+	tl := New(newFakeClock().Now)
+	tl.MarkVerified("a check before the fault", at("10:02:05"), 5*time.Second)
+	tl.MarkAt(FaultInjected, "kill", at("10:02:11"))
+	tl.MarkVerified("make health-check", at("10:02:41"), 85*time.Millisecond)
+	tl.MarkVerified("a later check", at("10:02:50"), 3*time.Second)
+	if took, ok := tl.FinalCheck(); !ok || took != 85*time.Millisecond {
+		t.Fatalf("FinalCheck() = %s, %v; want 85ms, true", took, ok)
+	}
+	r, err := tl.RTOResult(time.Minute, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.QualifyRTO(r)
+	tl.QualifyRTO(r)
+	if want := result.Sec(probe + 85*time.Millisecond); r.Precision != want || r.ProbeInterval != result.Sec(probe) {
+		t.Fatalf("precision %v (probe interval %v), want %v: the interval plus the final check's 85ms", r.Precision, r.ProbeInterval, want)
+	}
+	if r.Actual != 30 || r.ManualAutomated {
+		t.Fatalf("RTO %+v: want 30 s, no manual phase automated", r)
+	}
+	if _, ok := New(nil).FinalCheck(); ok {
+		t.Fatal("FinalCheck() on an empty timeline reported a check")
+	}
+	tl.QualifyRTO(nil) // no RTO measured: nothing to qualify
+}
+
+func TestManualAutomated(t *testing.T) {
+	cases := []struct {
+		name string
+		opts [][]PhaseOption
+		want bool
+	}{
+		{"no phase", nil, false},
+		{"automated only", [][]PhaseOption{{Automated()}}, false},
+		{"manual, done by a person", [][]PhaseOption{{Manual()}, {}}, false},
+		{"manual done by firedrill", [][]PhaseOption{{}, {Manual(), Automated()}}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tl := New(newFakeClock().Now)
+			for i, o := range c.opts {
+				tl.Phase(fmt.Sprintf("step %d", i), o...)()
+			}
+			tl.Mark(FaultInjected, "")
+			tl.MarkVerified("check", tl.Mark(Steady, "").Add(time.Second), 0)
+			if got := tl.ManualAutomated(); got != c.want {
+				t.Fatalf("ManualAutomated() = %v, want %v", got, c.want)
+			}
+			r, err := tl.RTOResult(time.Minute, time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tl.QualifyRTO(r)
+			if r.ManualAutomated != c.want {
+				t.Fatalf("RTO.ManualAutomated = %v, want %v", r.ManualAutomated, c.want)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"firedrill/harness/result"
 )
@@ -38,7 +39,9 @@ func TestBrokenOrderActionIsNotRun(t *testing.T) {
 	reports := t.TempDir()
 	run := start(t, root, nil, firedrill(t), "run", "--profile", "quarterly", "--tags", "@q3", "--system", sys,
 		"--plan", plan, "--update-plan", "--reports", reports)
-	code := run.wait(runFor)
+	// At the plan's cadences Q3 first waits for late in its 60 s state
+	// backup cycle (up to two cycles), then tries to place its order.
+	code := run.wait(runFor + 2*time.Minute)
 	out := run.output()
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (a drill not run)\n%s", code, out)
