@@ -225,8 +225,13 @@ func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want
 
 // keepLogs saves each container's output (secrets redacted) in the report
 // folder, as evidence for whoever reads a failed drill.
+// LogDir is where a scenario's logs are kept in its run's report folder.
+func LogDir(reportDir, scenario string) string {
+	return filepath.Join(reportDir, "logs", slug(scenario))
+}
+
 func (sc *Scenario) keepLogs(ctx context.Context) {
-	dir := filepath.Join(sc.suite.opts.ReportDir, "logs", slug(sc.name))
+	dir := LogDir(sc.suite.opts.ReportDir, sc.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
 	}
