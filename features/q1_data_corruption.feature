@@ -36,12 +36,13 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
     Then the failure shows: "make data:validate" fails
     When the operator runs "restore artifacts/data_m5 from the data snapshot":
       """
-      rm -rf /tmp/restore
-      # newest data snapshot first; one taken while the fault struck may lack the folder
+      # newest data snapshot first; one taken as the fault struck may lack the
+      # folder or hold the damaged file: take the newest whose files match its manifest
       for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
+        rm -rf /tmp/restore
         restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
-          && test -f /tmp/restore/opt/trading/traderunner/artifacts/data_m5/MANIFEST.sha256 && break
-        echo "snapshot $id holds no artifacts/data_m5: trying the one before"
+          && (cd /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && sha256sum --quiet -c MANIFEST.sha256) && break
+        echo "snapshot $id holds no intact artifacts/data_m5: trying the one before"
       done
       # the deployment's data lock keeps ingest from writing while the files go back
       flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
@@ -55,12 +56,13 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
     Then the failure shows: "make data:validate" fails
     When the operator runs "restore artifacts/data_m5 from the data snapshot":
       """
-      rm -rf /tmp/restore
-      # newest data snapshot first; one taken while the fault struck may lack the folder
+      # newest data snapshot first; one taken as the fault struck may lack the
+      # folder or hold the damaged file: take the newest whose files match its manifest
       for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
+        rm -rf /tmp/restore
         restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
-          && test -f /tmp/restore/opt/trading/traderunner/artifacts/data_m5/MANIFEST.sha256 && break
-        echo "snapshot $id holds no artifacts/data_m5: trying the one before"
+          && (cd /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && sha256sum --quiet -c MANIFEST.sha256) && break
+        echo "snapshot $id holds no intact artifacts/data_m5: trying the one before"
       done
       # the deployment's data lock keeps ingest from writing while the files go back
       flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/

@@ -1,11 +1,13 @@
 package steps_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +42,7 @@ func TestCalibration(t *testing.T) {
 			ctx := runContext(t)
 			out, err := runner.Run(ctx, runner.Options{
 				Features:    []string{"../features/calibration.feature"},
-				Tags:        "@calibration",
+				Tags:        "@calibration && ~@loss",
 				Profile:     prof,
 				SystemPath:  "../systems/calibration.yml",
 				PlanPath:    *plan,
@@ -112,4 +114,141 @@ func trueOutage(path string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s holds no outage start and end: the calibration system did not log them", path)
 	}
 	return time.Duration((end - start) * float64(time.Second)), nil
+}
+
+// TestCalibrationLoss runs a drill against the loss calibration system
+// (systems/calibration-loss.yml) at both profiles: its crash follows a
+// backup of a frozen state by a few seconds in which an order of its own
+// fills, and it logs the frozen state, the moment of the kill and the
+// broker's fills. The measured RPO must equal what a restore of that backup
+// loses by firedrill's own rules (the age of the restored state's newest
+// change, or of the earliest lost fill if older) within 100 ms, and the
+// lost fills must be the broker's fills up to the kill that the frozen
+// state lacks.
+func TestCalibrationLoss(t *testing.T) {
+	if err := dockerReachable(); err != nil {
+		if testing.Short() && os.Getenv("CI") != "true" {
+			t.Skip("skipping calibration in -short mode without Docker")
+		}
+		t.Fatal("Docker is not reachable: " + err.Error())
+	}
+	if *tags != "" && *tags != "@calibration" {
+		t.Skip("drills selected by tag: calibration runs only with no tag selection")
+	}
+	for _, prof := range []string{"ci", "quarterly"} {
+		t.Run(prof, func(t *testing.T) {
+			ctx := runContext(t)
+			out, err := runner.Run(ctx, runner.Options{
+				Features:    []string{"../features/calibration_loss.feature"},
+				Tags:        "@calibration && @loss",
+				Profile:     prof,
+				SystemPath:  "../systems/calibration-loss.yml",
+				PlanPath:    *plan,
+				ReportsRoot: *reports,
+				TestingT:    t,
+				Output:      os.Stdout,
+				NoColor:     true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Run.Scenarios) != 1 || out.Run.Scenarios[0].RPO == nil {
+				t.Fatalf("want one scenario with a measured RPO, got %+v", out.Run.Scenarios)
+			}
+			sc := out.Run.Scenarios[0]
+			truth, err := knownLoss(filepath.Join(drill.LogDir(out.ReportDir, sc.Name), "traderunner-app.log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if truth.lostMin == 0 {
+				t.Fatalf("the calibration lost no fill (frozen state %d fills; broker %d up to the kill): it proves nothing of lost fills", truth.frozenFills, truth.brokerFills)
+			}
+			got := sc.RPO.Actual.Duration()
+			if d := got - truth.rpo; d < -100*time.Millisecond || d > 100*time.Millisecond {
+				t.Fatalf("measured RPO %s, a restore of the backup loses %s (%s): off by %s, more than 100 ms", got, truth.rpo, truth.why, d)
+			}
+			if n := sc.RPO.LostEvents; n < truth.lostMin || n > truth.lostMax {
+				t.Fatalf("measured %d lost fills, the broker's record says %d (%d counting fills within 100 ms after the kill)", n, truth.lostMin, truth.lostMax)
+			}
+			t.Logf("known loss %s (%s), %d lost fill(s); measured RPO %s, %d lost", truth.rpo, truth.why, truth.lostMin, got, sc.RPO.LostEvents)
+		})
+	}
+}
+
+// loss is what a restore of the loss calibration's backup must lose.
+type loss struct {
+	rpo              time.Duration
+	why              string
+	lostMin, lostMax int
+	frozenFills      int
+	brokerFills      int
+}
+
+var lossLine = regexp.MustCompile(`firedrill-calibration: (frozen state|killed at|broker fills) (.*)`)
+
+// knownLoss reads the loss calibration's log and works out, from the
+// frozen state, the kill and the broker's fills, what a restore loses.
+func knownLoss(path string) (loss, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return loss{}, fmt.Errorf("read the loss's own log: %w", err)
+	}
+	var (
+		frozen struct {
+			UpdatedAt    time.Time `json:"updated_at"`
+			AppliedFills []string  `json:"applied_fills"`
+		}
+		fills []struct {
+			ID       string    `json:"id"`
+			FilledAt time.Time `json:"filled_at"`
+		}
+		killed time.Time
+		seen   = map[string]bool{}
+	)
+	for _, m := range lossLine.FindAllStringSubmatch(string(b), -1) {
+		seen[m[1]] = true
+		switch m[1] {
+		case "frozen state":
+			err = json.Unmarshal([]byte(m[2]), &frozen)
+		case "broker fills":
+			err = json.Unmarshal([]byte(m[2]), &fills)
+		case "killed at":
+			var v float64
+			v, err = strconv.ParseFloat(strings.TrimSpace(m[2]), 64)
+			killed = time.Unix(0, int64(v*1e9))
+		}
+		if err != nil {
+			return loss{}, fmt.Errorf("%s: read %q: %w", path, m[0], err)
+		}
+	}
+	for _, want := range []string{"frozen state", "killed at", "broker fills"} {
+		if !seen[want] {
+			return loss{}, fmt.Errorf("%s holds no %q line: the calibration system did not log it", path, want)
+		}
+	}
+	have := map[string]bool{}
+	for _, id := range frozen.AppliedFills {
+		have[id] = true
+	}
+	l := loss{rpo: killed.Sub(frozen.UpdatedAt), why: "the frozen state's newest change, " + frozen.UpdatedAt.UTC().Format("15:04:05.000Z"), frozenFills: len(frozen.AppliedFills)}
+	for _, f := range fills {
+		if f.FilledAt.After(killed.Add(100 * time.Millisecond)) {
+			continue
+		}
+		if !f.FilledAt.After(killed) {
+			l.brokerFills++
+		}
+		if have[f.ID] {
+			continue
+		}
+		l.lostMax++
+		if f.FilledAt.After(killed) {
+			continue
+		}
+		l.lostMin++
+		if age := killed.Sub(f.FilledAt); age > l.rpo {
+			l.rpo, l.why = age, "lost fill "+f.ID+", filled "+f.FilledAt.UTC().Format("15:04:05.000Z")
+		}
+	}
+	return l, nil
 }

@@ -68,6 +68,10 @@ func (sc *Scenario) groundTruth(ctx context.Context) (groundTruth, error) {
 type dataFile struct {
 	Rows   int       `json:"rows"`
 	Newest time.Time `json:"newest"`
+	// NewestM1 is the newest M1 minute the file covers (of an M5 file, the
+	// last M1 bar folded into its newest bar); zero when data_newest does
+	// not say, and the file is then compared at its own grain.
+	NewestM1 time.Time `json:"newest_m1"`
 }
 
 type dataNewest struct {

@@ -34,7 +34,7 @@ import (
 // measured is an RPO as measured, before it is judged against its target.
 type measured struct {
 	rpo *result.RPO
-	// what one lost event is: fill, bar, M5 bar, commit, changed file.
+	// what one lost event is: fill, bar, M1 bar, M5 bar, commit, changed file.
 	what     string
 	evidence []result.Evidence
 }
@@ -666,16 +666,167 @@ func compareFile(faultAt time.Time, name string, g time.Duration, b, a dataFile,
 	return fileLoss{note: fmt.Sprintf("%s: %s, %s: nothing lost", name, before, after)}, nil
 }
 
+// barsBetween returns the broker's M1 bars after from up to and including
+// to, oldest first.
+func barsBetween(bars []brokerBar, from, to time.Time) []brokerBar {
+	i := sort.Search(len(bars), func(i int) bool { return bars[i].Timestamp.After(from) })
+	j := i
+	for j < len(bars) && !bars[j].Timestamp.After(to) {
+		j++
+	}
+	return bars[i:j]
+}
+
+// minuteRange writes the market times of bars: one minute, or a range.
+func minuteRange(in []brokerBar) string {
+	if len(in) == 1 {
+		return in[0].Timestamp.Format(time.RFC3339)
+	}
+	return in[0].Timestamp.Format(time.RFC3339) + " to " + in[len(in)-1].Timestamp.Format(time.RFC3339)
+}
+
+// compareFileM1 measures what one file lost at M1 grain, from what
+// data_newest said of it before the fault (b) and after recovery (a; ok
+// false when it is gone or unreadable, reason why), both giving the newest
+// M1 minute the file covers (newest_m1). g is the file's own bar width,
+// which its rows count. The M1 bars it covered at the fault and lacks after
+// recovery are lost: those after its recovered newest_m1 up to its
+// newest_m1 at the fault, and, for a file gone, every one from its oldest
+// bar on. The RPO is the age at the fault of the earliest lost M1 bar by
+// the broker's publication time, 0 only when no M1 minute was lost. Bars
+// missing that newest_m1 does not place (fewer rows than the file held at
+// the fault up to its recovered newest bar) are dated as in compareFile:
+// up to the age of the oldest bar it held.
+func compareFileM1(faultAt time.Time, name string, g time.Duration, b, a dataFile, ok bool, reason string,
+	brokerBars func() ([]brokerBar, error)) (fileLoss, error) {
+	gn := grainName(g)
+	covered := func(f dataFile) string {
+		if g == time.Minute && f.Newest.Equal(f.NewestM1) {
+			return fmt.Sprintf("to %s", f.Newest.Format(time.RFC3339))
+		}
+		return fmt.Sprintf("to %s covering M1 to %s", f.Newest.Format(time.RFC3339), f.NewestM1.Format(time.RFC3339))
+	}
+	before := fmt.Sprintf("%d %s bars %s at the fault", b.Rows, gn, covered(b))
+	if b.Rows == 0 {
+		return fileLoss{note: fmt.Sprintf("%s: no bars at the fault, nothing to lose", name)}, nil
+	}
+	if ok && a.Rows == 0 {
+		ok, reason = false, "it holds no bars"
+	}
+	bars, err := brokerBars()
+	if err != nil {
+		return fileLoss{}, err
+	}
+	if len(bars) == 0 {
+		return fileLoss{}, fmt.Errorf("%s: the broker has no bars to date it by", name)
+	}
+	// lostBars dates M1 bars the file held at the fault: each must have
+	// been published by then; the earliest sets the age.
+	lostBars := func(in []brokerBar, what string) (time.Duration, error) {
+		last := in[len(in)-1]
+		if _, err := timeline.AgeAt(faultAt, last.PublishedAt, what+" "+last.Timestamp.Format(time.RFC3339)); err != nil {
+			return 0, err
+		}
+		return timeline.AgeAt(faultAt, in[0].PublishedAt, what+" "+in[0].Timestamp.Format(time.RFC3339))
+	}
+	if !ok {
+		// Gone or unreadable: every M1 bar it covered is lost, from the
+		// first of its oldest bar's to its newest_m1.
+		if reason == "" {
+			reason = "not in the recovered folder"
+		}
+		oldest, how := oldestHeld(bars, b, g)
+		in := barsBetween(bars, oldest[0].Timestamp.Add(-time.Nanosecond), b.NewestM1)
+		if len(in) == 0 {
+			return fileLoss{}, fmt.Errorf("%s: the broker has no M1 bar from %s to %s: cannot date it", name,
+				oldest[0].Timestamp.Format(time.RFC3339), b.NewestM1.Format(time.RFC3339))
+		}
+		if _, err := lostBars(in, "a lost M1 bar of "+name); err != nil {
+			return fileLoss{}, err
+		}
+		lo, hi, err := lostAge(faultAt, oldest, "the oldest bar of "+name)
+		if err != nil {
+			return fileLoss{}, err
+		}
+		// Of a coarser oldest bar, which of its M1 bars it held is not told:
+		// any of them, published over pubRange(oldest).
+		return fileLoss{lost: len(in), lo: lo, hi: hi, note: fmt.Sprintf(
+			"%s: not recovered (%s): %s, all lost: %d M1 bar(s), %s; the oldest, %s%s, was published %s: %s before the fault",
+			name, reason, before, len(in), minuteRange(in), oldest[0].Timestamp.Format(time.RFC3339), how, pubRange(oldest), ageRange(lo, hi))}, nil
+	}
+	after := fmt.Sprintf("%d %s recovered", a.Rows, covered(a))
+	head := fmt.Sprintf("%s: %s, %s", name, before, after)
+	var tail []brokerBar
+	if a.NewestM1.Before(b.NewestM1) {
+		tail = barsBetween(bars, a.NewestM1, b.NewestM1)
+		if len(tail) == 0 {
+			return fileLoss{}, fmt.Errorf("%s: the broker has no M1 bar after %s up to %s: cannot date the M1 bars lost", name,
+				a.NewestM1.Format(time.RFC3339), b.NewestM1.Format(time.RFC3339))
+		}
+	}
+	// Rows of the file's own grain missing that newest_m1 does not place.
+	bA, bB := bucketOf(a.Newest, g), bucketOf(b.Newest, g)
+	between := 0
+	if bA.Before(bB) {
+		for _, s := range bucketsUpTo(bars, bB, g) {
+			if s.After(bA) {
+				between++
+			}
+		}
+	}
+	extra := max(b.Rows-between-a.Rows, 0)
+	if len(tail) == 0 && extra == 0 {
+		return fileLoss{note: head + ": no M1 bar lost"}, nil
+	}
+	var fl fileLoss
+	var parts []string
+	if len(tail) > 0 {
+		age, err := lostBars(tail, "a lost M1 bar of "+name)
+		if err != nil {
+			return fileLoss{}, err
+		}
+		fl.lost, fl.lo, fl.hi = len(tail), age, age
+		which := "the earliest was"
+		if len(tail) == 1 {
+			which = "it was"
+		}
+		parts = append(parts, fmt.Sprintf("%d M1 bar(s) lost, %s (published %s); %s published %s before the fault",
+			len(tail), minuteRange(tail), pubRange(tail), which, result.Human(age)))
+	}
+	if extra > 0 {
+		in, how := oldestHeld(bars, b, g)
+		_, hi, err := lostAge(faultAt, in, "the oldest bar of "+name)
+		if err != nil {
+			return fileLoss{}, err
+		}
+		fl.lost += extra // at least one M1 bar each
+		fl.hi = max(fl.hi, hi)
+		atLeast := ""
+		if g > time.Minute {
+			atLeast = fmt.Sprintf(" (at least %d M1 bar(s))", extra)
+		}
+		parts = append(parts, fmt.Sprintf("%d %s bar(s) missing that data_newest does not place%s; dated as if the oldest the file held, %s%s (published %s), were one: up to %s before the fault",
+			extra, gn, atLeast, in[0].Timestamp.Format(time.RFC3339), how, pubRange(in), result.Human(hi)))
+	}
+	fl.note = head + ": " + strings.Join(parts, "; ")
+	return fl, nil
+}
+
 // dataRPO measures the data RPO of a folder of recovered data against what
 // the folder held at the fault, file by file, at the finest grain the
-// evidence holds: the files' own (data_newest prints each file's rows and
-// newest bar, not the M1 bars a coarser bar was built from). Bars present
-// at the fault and missing after recovery are lost; the RPO is at least
-// the age at the fault of the earliest of them and of the newest recovered
-// bar, by the broker's publication times. A file gone or unreadable lost
-// every bar, its oldest included. Where the grain leaves open which M1
-// bars came back, the RPO is the most the evidence allows, and Basis says
-// so.
+// evidence holds. Where data_newest gives the newest M1 minute a file
+// covers (newest_m1) at the fault and after recovery, at M1 grain (see
+// compareFileM1): the M1 bars it covered at the fault and lacks after
+// recovery are lost, and the RPO is the age at the fault of the earliest of
+// them by the broker's publication time, 0 only when no M1 minute was
+// lost. Where it does not (a system whose data_newest gives rows and the
+// newest bar only, or a file restored as written before newest_m1 could be
+// told), at the file's own grain (see compareFile): bars present at the
+// fault and missing after recovery are lost, the RPO is at least the age
+// at the fault of the earliest of them and of the newest recovered bar, and
+// where the grain leaves open which M1 bars came back, the most the
+// evidence allows. A file gone or unreadable lost every bar, its oldest
+// included. Basis says which grain each file was compared at.
 func dataRPO(in dataCompare) (measured, error) {
 	if len(in.Before) == 0 {
 		return measured{}, fmt.Errorf("measure data RPO: nothing was recorded of the data before the fault")
@@ -690,13 +841,14 @@ func dataRPO(in dataCompare) (measured, error) {
 	var lo time.Duration
 	lost := 0
 	coarsest, assumed := time.Duration(0), false
+	var atM1, atOwn []string // the files compared at M1 grain, and at their own
+	noM1After := false       // a file's newest_m1 was known at the fault, not after recovery
 	var ev []result.Evidence
 	for _, name := range names {
 		g, ok := grainOf(path.Join(in.Dir, name))
 		if !ok {
 			g, assumed = time.Minute, true
 		}
-		coarsest = max(coarsest, g)
 		symbol := strings.TrimSuffix(path.Base(name), path.Ext(name))
 		bars := func() ([]brokerBar, error) {
 			if b, ok := cache[symbol]; ok {
@@ -711,8 +863,23 @@ func dataRPO(in dataCompare) (measured, error) {
 			cache[symbol] = b
 			return b, nil
 		}
+		b := in.Before[name]
 		a, present := in.After.Files[name]
-		fl, err := compareFile(in.FaultAt, name, g, in.Before[name], a, present, in.After.Errors[name], bars)
+		gone := !present || a.Rows == 0
+		var fl fileLoss
+		var err error
+		if !b.NewestM1.IsZero() && (gone || !a.NewestM1.IsZero()) {
+			atM1 = append(atM1, name)
+			fl, err = compareFileM1(in.FaultAt, name, g, b, a, present, in.After.Errors[name], bars)
+		} else {
+			atOwn = append(atOwn, name)
+			coarsest = max(coarsest, g)
+			fl, err = compareFile(in.FaultAt, name, g, b, a, present, in.After.Errors[name], bars)
+			if !b.NewestM1.IsZero() && g > time.Minute {
+				noM1After = true
+				fl.note += fmt.Sprintf(" (compared at %s grain: data_newest gives no newest_m1 of the recovered file)", grainName(g))
+			}
+		}
 		if err != nil {
 			return measured{}, fmt.Errorf("measure data RPO: %w", err)
 		}
@@ -724,17 +891,42 @@ func dataRPO(in dataCompare) (measured, error) {
 		ev = append(ev, result.Evidence{Name: "data RPO", Detail: fl.note})
 	}
 	gn := grainName(coarsest)
-	basis := "compared at " + gn + " grain: "
+	var basis string
 	switch {
-	case assumed:
-		basis = "compared at " + gn + " grain (assumed: the folder's name states no bar width): "
-	case coarsest > time.Minute:
-		basis = "compared at " + gn + " grain, as data_newest gives each file's rows and newest " + gn +
-			" bar, not the M1 bars it was built from: "
+	case len(atOwn) == 0:
+		basis = "compared at M1 grain, as data_newest gives the newest M1 minute each file covers (newest_m1): " +
+			"the M1 bars each file in " + in.Dir + " covered at the fault against those it covers after recovery, dated by the broker's " +
+			"publication times; the RPO is the age at the fault of the earliest M1 bar lost (of a file lost whole, of the oldest bar it held), " +
+			"and 0 only when no M1 minute was lost"
+		if assumed {
+			basis += "; rows taken as M1 bars (assumed: the folder's name states no bar width)"
+		}
+	case len(atM1) > 0:
+		why := "data_newest gives no newest_m1 of them"
+		if noM1After {
+			why = "data_newest gives no newest_m1 of them after recovery"
+		}
+		basis = "compared at M1 grain for " + strings.Join(atM1, ", ") + " (data_newest gives the newest M1 minute they cover, newest_m1) and at " +
+			gn + " grain for " + strings.Join(atOwn, ", ") + " (" + why + ": their rows and newest " + gn + " bar only): " +
+			"the bars of each file in " + in.Dir + " against those it held at the fault, dated by the broker's publication times; " +
+			"the RPO is the age at the fault of the earliest lost M1 bar at M1 grain, of the newest recovered bar at " + gn + " grain, " +
+			"or of the oldest bar of a file lost whole, and 0 when every bar came back"
+	default:
+		basis = "compared at " + gn + " grain: "
+		switch {
+		case assumed:
+			basis = "compared at " + gn + " grain (assumed: the folder's name states no bar width): "
+		case noM1After:
+			basis = "compared at " + gn + " grain, as data_newest gives the recovered files' rows and newest " + gn +
+				" bar, not the newest M1 minute they cover (no newest_m1): "
+		case coarsest > time.Minute:
+			basis = "compared at " + gn + " grain, as data_newest gives each file's rows and newest " + gn +
+				" bar, not the M1 bars it was built from: "
+		}
+		basis += "the bars of each file in " + in.Dir + " against those it held at the fault, dated by the broker's " +
+			"publication times; the RPO is the age at the fault of the newest recovered bar, or of the oldest bar of a file lost whole, " +
+			"and 0 when every bar came back"
 	}
-	basis += "the bars of each file in " + in.Dir + " against those it held at the fault, dated by the broker's " +
-		"publication times; the RPO is the age at the fault of the newest recovered bar, or of the oldest bar of a file lost whole, " +
-		"and 0 when every bar came back"
 	if lo < worst.hi {
 		basis += "; where the evidence leaves open which bars came back, the most it allows (it allows " + ageRange(lo, worst.hi) + ")"
 	}
@@ -746,7 +938,10 @@ func dataRPO(in dataCompare) (measured, error) {
 		what:     "bar",
 		evidence: ev,
 	}
-	if coarsest > time.Minute {
+	switch {
+	case len(atOwn) == 0:
+		m.what = "M1 bar"
+	case len(atM1) == 0 && coarsest > time.Minute:
 		m.what = gn + " bar"
 	}
 	return m, nil

@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -587,5 +588,191 @@ func TestParseGit(t *testing.T) {
 				t.Fatalf("parseGit() = %+v, %v", g, err)
 			}
 		})
+	}
+}
+
+// rpoFilesM1 is rpoFiles with each file's newest M1 minute: name, rows,
+// newest, newest_m1, ...
+func rpoFilesM1(kv ...any) map[string]dataFile {
+	out := map[string]dataFile{}
+	for i := 0; i+3 < len(kv)+1; i += 4 {
+		out[kv[i].(string)] = dataFile{Rows: kv[i+1].(int), Newest: rpoNY(kv[i+2].(string)), NewestM1: rpoNY(kv[i+3].(string))}
+	}
+	return out
+}
+
+// Market data at M1 grain: where data_newest gives each file's newest M1
+// minute (newest_m1), the M1 bars covered at the fault and missing after
+// recovery are lost, the RPO is the age at the fault of the earliest of
+// them by the broker's publication time, 0 only when none was lost; the
+// M5-grain range stays the fallback where newest_m1 is not given.
+func TestDataRPOAtM1Grain(t *testing.T) {
+	// 15:50, 15:55, 09:30, 09:35, 09:40, 09:45; the newest built from 09:45 to 09:47
+	m5At := rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:47")
+	m1At := rpoFilesM1("AAPL.parquet", 28, "2024-11-29 09:47", "2024-11-29 09:47")
+	tests := []struct {
+		name         string
+		dir          string
+		fault        time.Time
+		before       map[string]dataFile
+		after        dataNewest
+		want         time.Duration
+		lost         int
+		what         string
+		wantBasis    []string
+		notBasis     []string
+		wantEvidence []string
+		wantErr      []string
+	}{
+		{
+			name: "a partly built M5 bar that gained minutes after the backup: its later minutes are lost", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:45")},
+			want:  1500 * time.Millisecond, lost: 2, what: "M1 bar",
+			wantBasis: []string{"compared at M1 grain, as data_newest gives the newest M1 minute each file covers (newest_m1): ",
+				"the M1 bars each file in " + rpoM5Dir + " covered at the fault", "the earliest M1 bar lost", "0 only when no M1 minute was lost"},
+			notBasis: []string{"allows", "M5 grain"},
+			wantEvidence: []string{"AAPL.parquet: 6 M5 bars to 2024-11-29T09:45:00-05:00 covering M1 to 2024-11-29T09:47:00-05:00 at the fault, " +
+				"6 to 2024-11-29T09:45:00-05:00 covering M1 to 2024-11-29T09:45:00-05:00 recovered: " +
+				"2 M1 bar(s) lost, 2024-11-29T09:46:00-05:00 to 2024-11-29T09:47:00-05:00 (published 10:00:17.000Z to 10:00:18.000Z); the earliest was published 1.5 s before the fault"},
+		},
+		{
+			name: "a relabelled M5 bar: the one M1 minute of the newer bar is lost, not a range", dir: rpoM5Dir, fault: rpoAt(16.5),
+			before: rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:45"),
+			after:  dataNewest{Files: rpoFilesM1("AAPL.parquet", 5, "2024-11-29 09:40", "2024-11-29 09:44")},
+			want:   500 * time.Millisecond, lost: 1, what: "M1 bar",
+			notBasis:     []string{"allows"},
+			wantEvidence: []string{"1 M1 bar(s) lost, 2024-11-29T09:45:00-05:00 (published 10:00:16.000Z); it was published 0.5 s before the fault"},
+		},
+		{
+			name: "a relabelled M5 bar whose older bar came back part built: its missing minutes count too", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 5, "2024-11-29 09:40", "2024-11-29 09:41")},
+			want:  5500 * time.Millisecond, lost: 6, what: "M1 bar",
+			wantEvidence: []string{"6 M1 bar(s) lost, 2024-11-29T09:42:00-05:00 to 2024-11-29T09:47:00-05:00"},
+		},
+		{
+			name: "nothing lost: 0", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:47")},
+			want:  0, what: "M1 bar",
+			wantBasis:    []string{"compared at M1 grain"},
+			notBasis:     []string{"allows"},
+			wantEvidence: []string{"recovered: no M1 bar lost"},
+		},
+		{
+			name: "newer M1 minutes re-fetched: nothing lost", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:49")},
+			want:  0, what: "M1 bar",
+		},
+		{
+			name: "an M5 file lost whole: every M1 bar it covered, dated by its oldest", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: map[string]dataFile{}},
+			want:  18500 * time.Millisecond, lost: 28, what: "M1 bar",
+			wantEvidence: []string{"AAPL.parquet: not recovered (not in the recovered folder): 6 M5 bars to 2024-11-29T09:45:00-05:00 covering M1 to 2024-11-29T09:47:00-05:00 at the fault, " +
+				"all lost: 28 M1 bar(s), 2024-11-27T15:50:00-05:00 to 2024-11-29T09:47:00-05:00; the oldest, 2024-11-27T15:50:00-05:00, was published 10:00:00.000Z: 19 s before the fault"},
+		},
+		{
+			name: "an M5 file unreadable: lost whole too", dir: rpoM5Dir, fault: rpoAt(18.5),
+			before: rpoFilesM1("AAPL.parquet", 2, "2024-11-29 09:45", "2024-11-29 09:46"), // 09:40 and 09:45
+			after:  dataNewest{Files: map[string]dataFile{}, Errors: map[string]string{"AAPL.parquet": "truncated"}},
+			want:   7500 * time.Millisecond, lost: 7, what: "M1 bar",
+			wantBasis:    []string{"(it allows between 3.5 s and 7.5 s)"},
+			wantEvidence: []string{"not recovered (truncated)", "all lost: 7 M1 bar(s), 2024-11-29T09:40:00-05:00 to 2024-11-29T09:46:00-05:00; the oldest, 2024-11-29T09:40:00-05:00, was published 10:00:11.000Z to 10:00:15.000Z: between 3.5 s and 7.5 s"},
+		},
+		{
+			name: "an M1 file that ends earlier: the earliest lost bar, not the newest recovered", dir: rpoM1Dir, fault: rpoAt(18.5), before: m1At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 25, "2024-11-29 09:44", "2024-11-29 09:44")},
+			want:  2500 * time.Millisecond, lost: 3, what: "M1 bar",
+			wantEvidence: []string{"AAPL.parquet: 28 M1 bars to 2024-11-29T09:47:00-05:00 at the fault, 25 to 2024-11-29T09:44:00-05:00 recovered: 3 M1 bar(s) lost"},
+		},
+		{
+			name: "bars missing that newest_m1 does not place: up to the oldest held", dir: rpoM1Dir, fault: rpoAt(18.5), before: m1At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 20, "2024-11-29 09:44", "2024-11-29 09:44")},
+			want:  18500 * time.Millisecond, lost: 8, what: "M1 bar",
+			wantBasis:    []string{"(it allows between 2.5 s and 19 s)"},
+			wantEvidence: []string{"3 M1 bar(s) lost", "5 M1 bar(s) missing that data_newest does not place; dated as if the oldest the file held, 2024-11-27T15:50:00-05:00"},
+		},
+		{
+			name: "M5 bars missing that newest_m1 does not place: each at least one M1 bar", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFilesM1("AAPL.parquet", 4, "2024-11-29 09:45", "2024-11-29 09:47")},
+			want:  18500 * time.Millisecond, lost: 2, what: "M1 bar",
+			wantBasis:    []string{"(it allows between 0 s and 19 s)"},
+			wantEvidence: []string{"recovered: 2 M5 bar(s) missing that data_newest does not place (at least 2 M1 bar(s)); dated as if the oldest the file held, 2024-11-27T15:50:00-05:00"},
+		},
+		{
+			name: "fallback: a file restored without newest_m1 is compared at M5 grain, and Basis says so", dir: rpoM5Dir, fault: rpoAt(18.5), before: m5At,
+			after: dataNewest{Files: rpoFiles("AAPL.parquet", 6, "2024-11-29 09:45")},
+			want:  2500 * time.Millisecond, what: "M5 bar",
+			wantBasis: []string{"compared at M5 grain, as data_newest gives the recovered files' rows and newest M5 bar, not the newest M1 minute they cover (no newest_m1): ",
+				"(it allows between 0 s and 2.5 s)"},
+			notBasis:     []string{"M1 grain"},
+			wantEvidence: []string{"may be lost: between 0 s and 2.5 s before the fault (compared at M5 grain: data_newest gives no newest_m1 of the recovered file)"},
+		},
+		{
+			name: "mixed: each file at the finest grain its evidence holds, named in Basis", dir: rpoM5Dir, fault: rpoAt(18.5),
+			before: map[string]dataFile{"AAPL.parquet": m5At["AAPL.parquet"], "MSFT.parquet": rpoFiles("x", 6, "2024-11-29 09:45")["x"]},
+			after: dataNewest{Files: map[string]dataFile{
+				"AAPL.parquet": rpoFilesM1("x", 6, "2024-11-29 09:45", "2024-11-29 09:45")["x"],
+				"MSFT.parquet": rpoFiles("x", 5, "2024-11-29 09:40")["x"],
+			}},
+			want: 7500 * time.Millisecond, lost: 3, what: "bar",
+			wantBasis: []string{"compared at M1 grain for AAPL.parquet (data_newest gives the newest M1 minute they cover, newest_m1) and at M5 grain for MSFT.parquet (data_newest gives no newest_m1 of them: their rows and newest M5 bar only)",
+				"(it allows between 3.5 s and 7.5 s)"},
+		},
+		{
+			name: "a lost M1 bar published after the fault is clock skew, not 0", dir: rpoM5Dir, fault: rpoAt(18.5),
+			before:  rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:48"),
+			after:   dataNewest{Files: rpoFilesM1("AAPL.parquet", 6, "2024-11-29 09:45", "2024-11-29 09:45")},
+			wantErr: []string{"a lost M1 bar of AAPL.parquet 2024-11-29T09:48:00-05:00 is dated after the fault", "clock skew"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := dataRPO(dataCompare{
+				Dir: tt.dir, FaultAt: tt.fault, Target: 5 * time.Minute, Before: tt.before, After: tt.after,
+				Bars: func(string) ([]brokerBar, error) { return rpoBars(), nil },
+			})
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("dataRPO() = %+v, want an error", m.rpo)
+				}
+				rpoContains(t, "error", err.Error(), tt.wantErr)
+				if !errors.Is(err, timeline.ErrAfterFault) {
+					t.Errorf("error does not wrap ErrAfterFault: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := m.rpo
+			if r.Actual != result.Sec(tt.want) || r.LostEvents != tt.lost || m.what != tt.what {
+				t.Errorf("RPO %v, lost %d %q; want %v, %d %q", r.Actual.Duration(), r.LostEvents, m.what, tt.want, tt.lost, tt.what)
+			}
+			if tt.what == "M1 bar" && !r.NewestRecovered.IsZero() {
+				t.Errorf("NewestRecovered = %v: at M1 grain the RPO counts from a lost bar", r.NewestRecovered)
+			}
+			rpoContains(t, "Basis", r.Basis, tt.wantBasis)
+			for _, n := range tt.notBasis {
+				if strings.Contains(r.Basis, n) {
+					t.Errorf("Basis %q holds %q", r.Basis, n)
+				}
+			}
+			rpoContains(t, "evidence", rpoEvidenceText(m), tt.wantEvidence)
+		})
+	}
+}
+
+// data_newest's newest_m1 is decoded; its absence leaves it zero.
+func TestDataNewestDecodesNewestM1(t *testing.T) {
+	var dn dataNewest
+	out := `{"files": {"data_m5/AAPL.parquet": {"rows": 78, "newest": "2024-11-27T15:55:00-05:00", "newest_m1": "2024-11-27T15:57:00-05:00"},
+		"data_m5/MSFT.parquet": {"rows": 78, "newest": "2024-11-27T15:55:00-05:00"}}}`
+	if err := json.Unmarshal([]byte(out), &dn); err != nil {
+		t.Fatal(err)
+	}
+	if got := dn.Files["data_m5/AAPL.parquet"].NewestM1; !got.Equal(time.Date(2024, 11, 27, 20, 57, 0, 0, time.UTC)) {
+		t.Errorf("AAPL newest_m1 = %v", got)
+	}
+	if got := dn.Files["data_m5/MSFT.parquet"].NewestM1; !got.IsZero() {
+		t.Errorf("MSFT newest_m1 = %v, want zero", got)
 	}
 }

@@ -322,13 +322,14 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 	if err != nil {
 		return sc.precondition(ctx, fmt.Errorf("wait for first backups in MinIO: %w", err))
 	}
-	sc.tl.MarkAt(timeline.Steady, "trading in "+sc.mode+" mode, backups in MinIO ("+o.Detail+")", o.At)
-	sc.logf("steady state: %s", o.Detail)
-	// Clocks are compared once the stack is steady, well before a fault
-	// whose moment (an order in flight) leaves no room for it.
+	// Clocks are compared once the backups are in, well before a fault
+	// whose moment (an order in flight) leaves no room for it; the steady
+	// state is declared after them.
 	if err := sc.checkClocks(ctx); err != nil {
 		return sc.fail(err)
 	}
+	sc.tl.MarkAt(timeline.Steady, "trading in "+sc.mode+" mode, backups in MinIO ("+o.Detail+")", o.At)
+	sc.logf("steady state: %s", o.Detail)
 	return nil
 }
 
