@@ -16,6 +16,10 @@ import (
 	"firedrill/harness/runner"
 )
 
+// stampLag bounds how late a fault stamp taken when the kill action
+// returns may be after the damage itself (measured here: 10-30 ms).
+const stampLag = 50 * time.Millisecond
+
 // knownOutage is the outage systems/calibration.yml injects
 // (`calibrated-outage 3`): the recovery time known in advance.
 const knownOutage = 3 * time.Second
@@ -82,11 +86,12 @@ func checkCalibrated(t *testing.T, reportDir string, sc result.Scenario) {
 	if precision < sc.RTO.ProbeInterval.Duration() {
 		t.Fatalf("%s: stated precision %s is less than the probe interval %s", sc.Name, precision, sc.RTO.ProbeInterval.Duration())
 	}
-	// The fault is stamped right after the freeze and the recovery is
-	// verified by the first check that passes after the thaw: the measured
-	// RTO lies in [truth, truth + precision], give or take the 25 ms the
-	// stamps of two clocks and two commands may differ by.
-	if got < truth-25*time.Millisecond || got > truth+precision+25*time.Millisecond {
+	// The recovery is verified by the first check that passes after the
+	// thaw, and the fault is stamped when the system's kill action returns:
+	// after the freeze, the action's own last lines and the stamp's read of
+	// the clock, 10-30 ms here and more on a loaded machine. So the measured
+	// RTO lies in [truth - that lag, truth + precision]; 50 ms bounds the lag.
+	if got < truth-stampLag || got > truth+precision+stampLag {
 		t.Fatalf("%s: measured RTO %s for a true outage of %s: outside the stated precision %s", sc.Name, got, truth, precision)
 	}
 	t.Logf("%s: true outage %s (by the container's clock), measured RTO %s, stated precision %s", sc.Name, truth, got, precision)
