@@ -43,21 +43,7 @@ func TestCalibration(t *testing.T) {
 	}
 	for _, prof := range []string{"ci", "quarterly"} {
 		t.Run(prof, func(t *testing.T) {
-			ctx := runContext(t)
-			out, err := runner.Run(ctx, runner.Options{
-				Features:    []string{"../features/calibration.feature"},
-				Tags:        "@calibration && ~@loss",
-				Profile:     prof,
-				SystemPath:  "../systems/calibration.yml",
-				PlanPath:    *plan,
-				ReportsRoot: *reports,
-				TestingT:    t,
-				Output:      os.Stdout,
-				NoColor:     true,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := runCalibration(t, prof, "calibration.feature", "@calibration && ~@loss", "calibration.yml")
 			if len(out.Run.Scenarios) != 2 {
 				t.Fatalf("want the calibration's two scenarios, got %d", len(out.Run.Scenarios))
 			}
@@ -66,6 +52,26 @@ func TestCalibration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runCalibration runs one calibration feature against its system.
+func runCalibration(t *testing.T, prof, feature, tags, system string) *runner.Outcome {
+	t.Helper()
+	out, err := runner.Run(runContext(t), runner.Options{
+		Features:    []string{"../features/" + feature},
+		Tags:        tags,
+		Profile:     prof,
+		SystemPath:  "../systems/" + system,
+		PlanPath:    *plan,
+		ReportsRoot: *reports,
+		TestingT:    t,
+		Output:      os.Stdout,
+		NoColor:     true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // checkCalibrated holds one scenario's measured RTO to the outage's true
@@ -142,21 +148,7 @@ func TestCalibrationLoss(t *testing.T) {
 	}
 	for _, prof := range []string{"ci", "quarterly"} {
 		t.Run(prof, func(t *testing.T) {
-			ctx := runContext(t)
-			out, err := runner.Run(ctx, runner.Options{
-				Features:    []string{"../features/calibration_loss.feature"},
-				Tags:        "@calibration && @loss",
-				Profile:     prof,
-				SystemPath:  "../systems/calibration-loss.yml",
-				PlanPath:    *plan,
-				ReportsRoot: *reports,
-				TestingT:    t,
-				Output:      os.Stdout,
-				NoColor:     true,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := runCalibration(t, prof, "calibration_loss.feature", "@calibration && @loss", "calibration-loss.yml")
 			if len(out.Run.Scenarios) != 1 || out.Run.Scenarios[0].RPO == nil {
 				t.Fatalf("want one scenario with a measured RPO, got %+v", out.Run.Scenarios)
 			}

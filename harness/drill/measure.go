@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -196,12 +195,6 @@ func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
 	return nil
 }
 
-// gitBefore holds, per scenario, HEAD as recordGitBefore saw it just
-// before the fault. It lives here, not in the Scenario's beforeFault, only
-// because that struct is outside this file; an entry goes once its
-// scenario measured its git RPO.
-var gitBefore sync.Map // *Scenario -> gitHead
-
 // gitHeadScript prints HEAD's commit, commit time and tags, one tagged
 // line each (see parseGit).
 const gitHeadScript = `set -eo pipefail
@@ -233,7 +226,9 @@ func (sc *Scenario) recordGitBefore(ctx context.Context) {
 	}
 	// A second fault keeps the first one's record: the RPO is measured
 	// from the first fault.
-	if _, again := gitBefore.LoadOrStore(sc, g.Head); !again {
+	if sc.before.git == nil {
+		head := g.Head
+		sc.before.git = &head
 		sc.addEvidence("git before the fault", "HEAD %s", g.Head)
 	}
 }
@@ -250,11 +245,10 @@ func (sc *Scenario) MeasureGitRPO(ctx context.Context, paths ...string) error {
 	if err != nil {
 		return sc.fail(err)
 	}
-	v, ok := gitBefore.LoadAndDelete(sc)
-	if !ok {
+	if sc.before.git == nil {
 		return sc.fail(fmt.Errorf("measure git RPO: HEAD was not recorded before the fault, so the commits the recovery lost cannot be counted"))
 	}
-	before := v.(gitHead)
+	before := *sc.before.git
 	if !commitID.MatchString(before.Commit) {
 		return sc.fail(fmt.Errorf("measure git RPO: HEAD before the fault %q is not a commit id", before.Commit))
 	}

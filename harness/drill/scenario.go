@@ -56,6 +56,8 @@ type Scenario struct {
 // beforeFault is what existed when the fault struck, for the RPO.
 type beforeFault struct {
 	data map[string]dataFile // by symbol
+	// git is HEAD before a code or config fault (recordGitBefore).
+	git *gitHead
 }
 
 // Limits on waits that do not derive from a plan target.
