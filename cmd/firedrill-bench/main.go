@@ -55,7 +55,7 @@ func run() error {
 		return fmt.Errorf("find checkout: %w", err)
 	}
 	if *samples == "" {
-		*samples = filepath.Join(absRoot, "..", "shared", "traderunner-samples")
+		*samples = filepath.Join(absRoot, "fixtures", "samples")
 	}
 	var sections []string
 	if *only != "" {

@@ -129,7 +129,7 @@ func runDrills(args []string) (int, error) {
 func buildImages(args []string) (int, error) {
 	fs := flag.NewFlagSet("images", flag.ContinueOnError)
 	cold := fs.Bool("cold", false, "remove firedrill's own images first and rebuild all")
-	samples := fs.String("samples", envOr("FIREDRILL_SAMPLES", "../shared/traderunner-samples"), "traderunner sample Parquet folder")
+	samples := fs.String("samples", envOr("FIREDRILL_SAMPLES", "fixtures/samples"), "traderunner sample Parquet folder")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness, err
 	}
