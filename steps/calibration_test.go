@@ -32,15 +32,7 @@ const knownOutage = 3 * time.Second
 // interval plus the final check's own measured duration), whether the
 // recovery is verified over HTTP or by a command run in the container.
 func TestCalibration(t *testing.T) {
-	if err := dockerReachable(); err != nil {
-		if testing.Short() && os.Getenv("CI") != "true" {
-			t.Skip("skipping calibration in -short mode without Docker")
-		}
-		t.Fatal("Docker is not reachable: " + err.Error())
-	}
-	if *tags != "" && *tags != "@calibration" {
-		t.Skip("drills selected by tag: calibration runs only with no tag selection")
-	}
+	needCalibration(t)
 	for _, prof := range []string{"ci", "quarterly"} {
 		t.Run(prof, func(t *testing.T) {
 			out := runCalibration(t, prof, "calibration.feature", "@calibration && ~@loss", "calibration.yml")
@@ -51,6 +43,21 @@ func TestCalibration(t *testing.T) {
 				checkCalibrated(t, out.ReportDir, sc)
 			}
 		})
+	}
+}
+
+// needCalibration skips or fails a calibration test that cannot run: no
+// Docker (a failure in CI), or drills selected by another tag.
+func needCalibration(t *testing.T) {
+	t.Helper()
+	if err := dockerReachable(); err != nil {
+		if testing.Short() && os.Getenv("CI") != "true" {
+			t.Skip("skipping calibration in -short mode without Docker")
+		}
+		t.Fatal("Docker is not reachable: " + err.Error())
+	}
+	if *tags != "" && *tags != "@calibration" {
+		t.Skip("drills selected by tag: calibration runs only with no tag selection")
 	}
 }
 
@@ -137,15 +144,7 @@ func trueOutage(path string) (time.Duration, error) {
 // lost fills must be the broker's fills up to the kill that the frozen
 // state lacks.
 func TestCalibrationLoss(t *testing.T) {
-	if err := dockerReachable(); err != nil {
-		if testing.Short() && os.Getenv("CI") != "true" {
-			t.Skip("skipping calibration in -short mode without Docker")
-		}
-		t.Fatal("Docker is not reachable: " + err.Error())
-	}
-	if *tags != "" && *tags != "@calibration" {
-		t.Skip("drills selected by tag: calibration runs only with no tag selection")
-	}
+	needCalibration(t)
 	for _, prof := range []string{"ci", "quarterly"} {
 		t.Run(prof, func(t *testing.T) {
 			out := runCalibration(t, prof, "calibration_loss.feature", "@calibration && @loss", "calibration-loss.yml")

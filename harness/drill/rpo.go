@@ -569,12 +569,9 @@ func compareFile(faultAt time.Time, name string, g time.Duration, b, a dataFile,
 	if ok && a.Rows == 0 {
 		ok, reason = false, "it holds no bars"
 	}
-	bars, err := brokerBars()
+	bars, err := datingBars(name, brokerBars)
 	if err != nil {
 		return fileLoss{}, err
-	}
-	if len(bars) == 0 {
-		return fileLoss{}, fmt.Errorf("%s: the broker has no bars to date it by", name)
 	}
 	dating := func(at time.Time) ([]brokerBar, error) {
 		in := barsIn(bars, at, g)
@@ -713,12 +710,9 @@ func compareFileM1(faultAt time.Time, name string, g time.Duration, b, a dataFil
 	if ok && a.Rows == 0 {
 		ok, reason = false, "it holds no bars"
 	}
-	bars, err := brokerBars()
+	bars, err := datingBars(name, brokerBars)
 	if err != nil {
 		return fileLoss{}, err
-	}
-	if len(bars) == 0 {
-		return fileLoss{}, fmt.Errorf("%s: the broker has no bars to date it by", name)
 	}
 	// lostBars dates M1 bars the file held at the fault: each must have
 	// been published by then; the earliest sets the age.
@@ -945,4 +939,17 @@ func dataRPO(in dataCompare) (measured, error) {
 		m.what = gn + " bar"
 	}
 	return m, nil
+}
+
+// datingBars reads the broker's bars a file's losses are dated by; none
+// is an error, as nothing could be dated.
+func datingBars(name string, brokerBars func() ([]brokerBar, error)) ([]brokerBar, error) {
+	bars, err := brokerBars()
+	if err != nil {
+		return nil, err
+	}
+	if len(bars) == 0 {
+		return nil, fmt.Errorf("%s: the broker has no bars to date it by", name)
+	}
+	return bars, nil
 }

@@ -217,24 +217,34 @@ func sockets(procNet string) ([]socket, error) {
 		if len(f) < 4 || f[0] == "sl" {
 			continue
 		}
-		_, lport, ok1 := strings.Cut(f[1], ":")
-		addr, _, ok2 := strings.Cut(f[2], ":")
-		port, err1 := strconv.ParseUint(lport, 16, 16)
-		raw, err2 := hex.DecodeString(addr)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || (len(raw) != 4 && len(raw) != 16) {
+		_, port, err1 := procAddr(f[1])
+		peer, _, err2 := procAddr(f[2])
+		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("unreadable socket line %q", line)
 		}
-		// The kernel prints each 32-bit word in host (little-endian) order.
-		for i := 0; i < len(raw); i += 4 {
-			raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
-		}
-		so := socket{local: uint16(port), listening: f[3] == "0A"}
-		if ip := net.IP(raw); !ip.IsUnspecified() {
-			so.peer = ip
+		so := socket{local: port, listening: f[3] == "0A"}
+		if !peer.IsUnspecified() {
+			so.peer = peer
 		}
 		out = append(out, so)
 	}
 	return out, nil
+}
+
+// procAddr reads an address of /proc/net/tcp or tcp6: hex IP, colon, hex
+// port.
+func procAddr(field string) (net.IP, uint16, error) {
+	addr, lport, ok := strings.Cut(field, ":")
+	port, err1 := strconv.ParseUint(lport, 16, 16)
+	raw, err2 := hex.DecodeString(addr)
+	if !ok || err1 != nil || err2 != nil || (len(raw) != 4 && len(raw) != 16) {
+		return nil, 0, fmt.Errorf("unreadable address %q", field)
+	}
+	// The kernel prints each 32-bit word in host (little-endian) order.
+	for i := 0; i < len(raw); i += 4 {
+		raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
+	}
+	return net.IP(raw), uint16(port), nil
 }
 
 func dockerOut(args ...string) (string, error) {

@@ -1,7 +1,6 @@
 package safety
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -112,17 +111,11 @@ func listeners(procNet string) ([]listener, error) {
 		if len(f) < 4 || f[0] == "sl" || f[3] != "0A" {
 			continue
 		}
-		addr, lport, ok := strings.Cut(f[1], ":")
-		port, err1 := strconv.ParseUint(lport, 16, 16)
-		raw, err2 := hex.DecodeString(addr)
-		if !ok || err1 != nil || err2 != nil || (len(raw) != 4 && len(raw) != 16) {
-			return nil, fmt.Errorf("unreadable socket line %q", line)
+		ip, port, err := procAddr(f[1])
+		if err != nil {
+			return nil, fmt.Errorf("unreadable socket line %q: %w", line, err)
 		}
-		// The kernel prints each 32-bit word in host (little-endian) order.
-		for i := 0; i < len(raw); i += 4 {
-			raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
-		}
-		out = append(out, listener{ip: net.IP(raw), port: uint16(port)})
+		out = append(out, listener{ip: ip, port: port})
 	}
 	return out, nil
 }
