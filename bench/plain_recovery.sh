@@ -154,8 +154,8 @@ q1)
   plan_step "restore from backup (option A)" <<'FEATURE' ||
 restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/
 FEATURE
-    step "restore artifacts/data_m5 from the data snapshot" <<'FEATURE'
-rm -rf /tmp/restore; for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 && test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && break; echo "snapshot $id holds no artifacts/data_m5: trying the one before"; done; flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/
+    step "restore artifacts/data_m5 from the newest data snapshot that validates" <<'FEATURE'
+for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do rm -rf /tmp/restore; restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 || continue; test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 || continue; rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored; rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5; make data:validate && break; echo "snapshot $id does not pass make data:validate: trying the one before"; done
 FEATURE
   verified_by "make data:validate"
   ;;

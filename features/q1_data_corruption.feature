@@ -5,6 +5,8 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
   plan says, and proves the SLAs pass again. The plan restores with restic
   under the full path and copies from /tmp/restore/data: where that fails as
   written, the drill records the finding and continues with the corrected step.
+  A data snapshot taken after the fault holds the damage, so the restore takes
+  the newest snapshot whose data passes the plan's own check.
 
   Background: steady state before the incident
     Given a traderunner deployment trading in paper mode against the mock broker
@@ -28,24 +30,26 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
 
     Examples:
       | option | plan step                           | as written                                                                                                                                                    | corrected step                          | corrected                                                                                                                                                                                                       | recovered data                                          |
-      | A      | restore from backup (option A)      | restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/                 | restore artifacts/data_m5 from the data snapshot | rm -rf /tmp/restore; for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact \| grep -oE '^[0-9a-f]{8}' \| tac); do restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 && test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && break; echo "snapshot $id holds no artifacts/data_m5: trying the one before"; done; flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/ | /tmp/restore/opt/trading/traderunner/artifacts/data_m5 |
+      | A | restore from backup (option A) | restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/ | restore artifacts/data_m5 from the newest data snapshot that validates | for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact \| grep -oE '^[0-9a-f]{8}' \| tac); do rm -rf /tmp/restore; restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \|\| continue; test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 \|\| continue; rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored; rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5; make data:validate && break; echo "snapshot $id does not pass make data:validate: trying the one before"; done | /tmp/restore/opt/trading/traderunner/artifacts/data_m5 |
       | B      | re-fetch from source (option B)     | make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31                                                                                                     | re-fetch everything the broker has      | make data:fetch START_DATE=2024-01-01 END_DATE=2030-12-31                                                                                                                                                       | artifacts/data_m5                                       |
 
   Scenario: a truncated M5 file is restored from the latest backup
     When "artifacts/data_m5/AAPL.parquet" is truncated to 1000 bytes
     Then the failure shows: "make data:validate" fails
-    When the operator runs "restore artifacts/data_m5 from the data snapshot":
+    When the operator runs "restore artifacts/data_m5 from the newest data snapshot that validates":
       """
-      # newest data snapshot first; one taken as the fault struck may lack the
-      # folder or hold the damaged file: take the newest whose files match its manifest
+      # newest data snapshot first; one taken after the fault holds the damage,
+      # so the newest whose data passes the plan's own check is the one to keep
       for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
         rm -rf /tmp/restore
-        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
-          && (cd /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && sha256sum --quiet -c MANIFEST.sha256) && break
-        echo "snapshot $id holds no intact artifacts/data_m5: trying the one before"
+        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 || continue
+        test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 || continue
+        # the folder goes back whole (copy beside it, then rename), so the running ingest never sees half of it
+        rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored
+        rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5
+        make data:validate && break
+        echo "snapshot $id does not pass make data:validate: trying the one before"
       done
-      # the deployment's data lock keeps ingest from writing while the files go back
-      flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"
@@ -54,18 +58,20 @@ Feature: Q1 drill: data corruption (plan scenario 2, row "Data corruption")
   Scenario: a bit-flipped M5 file is restored from the latest backup
     When one bit in "artifacts/data_m5/MSFT.parquet" is flipped
     Then the failure shows: "make data:validate" fails
-    When the operator runs "restore artifacts/data_m5 from the data snapshot":
+    When the operator runs "restore artifacts/data_m5 from the newest data snapshot that validates":
       """
-      # newest data snapshot first; one taken as the fault struck may lack the
-      # folder or hold the damaged file: take the newest whose files match its manifest
+      # newest data snapshot first; one taken after the fault holds the damage,
+      # so the newest whose data passes the plan's own check is the one to keep
       for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
         rm -rf /tmp/restore
-        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 \
-          && (cd /tmp/restore/opt/trading/traderunner/artifacts/data_m5 && sha256sum --quiet -c MANIFEST.sha256) && break
-        echo "snapshot $id holds no intact artifacts/data_m5: trying the one before"
+        restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 || continue
+        test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 || continue
+        # the folder goes back whole (copy beside it, then rename), so the running ingest never sees half of it
+        rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored
+        rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5
+        make data:validate && break
+        echo "snapshot $id does not pass make data:validate: trying the one before"
       done
-      # the deployment's data lock keeps ingest from writing while the files go back
-      flock artifacts/run/data.lock cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5/. artifacts/data_m5/
       """
     Then the RPO is measured from the restored data in "/tmp/restore/opt/trading/traderunner/artifacts/data_m5"
     And the recovery is verified by "make data:validate"

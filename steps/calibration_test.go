@@ -14,6 +14,7 @@ import (
 	"firedrill/harness/drill"
 	"firedrill/harness/result"
 	"firedrill/harness/runner"
+	"firedrill/steps"
 )
 
 // stampLag bounds how late a fault stamp taken when the kill action
@@ -65,6 +66,7 @@ func needCalibration(t *testing.T) {
 func runCalibration(t *testing.T, prof, feature, tags, system string) *runner.Outcome {
 	t.Helper()
 	out, err := runner.Run(runContext(t), runner.Options{
+		Glue:        steps.Glue,
 		Features:    []string{"../features/" + feature},
 		Tags:        tags,
 		Profile:     prof,

@@ -15,14 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"firedrill/harness/report/reportcheck"
 	"firedrill/harness/runner"
+	"firedrill/steps"
 )
 
 var (
 	tags    = flag.String("firedrill.tags", os.Getenv("FIREDRILL_TAGS"), "godog tag expression selecting drills (also FIREDRILL_TAGS)")
 	prof    = flag.String("firedrill.profile", envOr("FIREDRILL_PROFILE", "ci"), "profile: ci or quarterly (also FIREDRILL_PROFILE)")
 	plan    = flag.String("firedrill.plan", envOr("FIREDRILL_PLAN", "../docs/dr-plan.md"), "DR plan whose RTO/RPO table holds the targets")
-	sys     = flag.String("firedrill.system", envOr("FIREDRILL_SYSTEM", "../systems/reference.yml"), "system description")
+	systems = flag.String("firedrill.systems", envOr("FIREDRILL_SYSTEMS", "../systems/reference.yml,../systems/desk.yml"),
+		"comma-separated system files; the first runs every feature, the others every quarterly drill (also FIREDRILL_SYSTEMS)")
 	reports = flag.String("firedrill.reports", envOr("FIREDRILL_REPORTS", "../reports"), "reports folder")
 	feats   = flag.String("firedrill.features", envOr("FIREDRILL_FEATURES", "../features"), "feature files folder (also FIREDRILL_FEATURES)")
 	conc    = flag.Int("firedrill.concurrency", 1, "scenarios run side by side")
@@ -58,12 +61,38 @@ func TestDrills(t *testing.T) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-45*time.Second))
 		defer cancel()
 	}
+	for i, path := range strings.Split(*systems, ",") {
+		path = strings.TrimSpace(path)
+		if path == "" {
+			continue
+		}
+		// The first system runs every feature; the others run the four
+		// quarterly drills, which is what a system of another shape must
+		// prove (the steady-state and stand-in features describe the
+		// reference).
+		tagExpr := *tags
+		if i > 0 {
+			tagExpr = "@quarterly"
+			if *tags != "" {
+				tagExpr = "@quarterly && " + *tags
+			}
+		}
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".yml"), func(t *testing.T) {
+			drillSystem(ctx, t, path, tagExpr)
+		})
+	}
+}
+
+// drillSystem runs the features selected by tagExpr against one system
+// and checks the run left nothing behind and leaked no secret.
+func drillSystem(ctx context.Context, t *testing.T, system, tagExpr string) {
 	var log bytes.Buffer
 	out, err := runner.Run(ctx, runner.Options{
+		Glue:        steps.Glue,
 		Features:    []string{*feats},
-		Tags:        *tags,
+		Tags:        tagExpr,
 		Profile:     *prof,
-		SystemPath:  *sys,
+		SystemPath:  system,
 		PlanPath:    *plan,
 		ReportsRoot: *reports,
 		Concurrency: *conc,
@@ -83,6 +112,14 @@ func TestDrills(t *testing.T) {
 	}
 	if len(out.Secrets) == 0 {
 		t.Fatal("the run reports no generated secrets: the check below would prove nothing")
+	}
+	// The reports CI tools read, checked against those tools' schemas.
+	notChecked, err := reportcheck.Dir(out.ReportDir)
+	if err != nil {
+		t.Errorf("the run's reports fail their schemas: %v", err)
+	}
+	for _, e := range notChecked {
+		t.Logf("report not checked: %v", e)
 	}
 	files, err := listFiles(out.ReportDir)
 	if err != nil {

@@ -14,7 +14,17 @@ import (
 	"github.com/cucumber/godog"
 
 	"firedrill/harness/drill"
+	"firedrill/harness/drplan"
+	"firedrill/harness/runner"
 )
+
+// Glue is what runner.Run needs of this package.
+var Glue = runner.Glue{
+	Initialize: Initialize,
+	Preflight: func(features []string, tags string, plan *drplan.Plan) error {
+		return Preflight(features, tags, plan)
+	},
+}
 
 type scenarioKey struct{}
 

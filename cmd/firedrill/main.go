@@ -7,6 +7,7 @@
 //	firedrill plan diff|update [RUN|latest] [--plan PATH]
 //	firedrill images [--cold]
 //	firedrill clean [--run ID | --all]
+//	firedrill system check [--system PATH] [--static]
 //
 // Exit codes of run: 0 every drill passed, 1 a drill failed, 2 the harness
 // could not run the drills (bad input, Docker, images), 3 no drill failed
@@ -26,6 +27,8 @@ import (
 	"firedrill/harness/images"
 	"firedrill/harness/runner"
 	"firedrill/harness/stack"
+	"firedrill/harness/syscheck"
+	"firedrill/steps"
 )
 
 const (
@@ -45,7 +48,7 @@ func main() {
 func run(args []string) (int, error) {
 	if len(args) == 0 {
 		usage()
-		return exitHarness, errors.New("no command: use run, report, plan, images or clean")
+		return exitHarness, errors.New("no command: use run, report, plan, images, clean or system")
 	}
 	switch args[0] {
 	case "run":
@@ -58,12 +61,14 @@ func run(args []string) (int, error) {
 		return report(args[1:])
 	case "plan":
 		return plan(args[1:])
+	case "system":
+		return systemCommand(args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return exitPassed, nil
 	}
 	usage()
-	return exitHarness, fmt.Errorf("unknown command %q: use run, report, plan, images or clean", args[0])
+	return exitHarness, fmt.Errorf("unknown command %q: use run, report, plan, images, clean or system", args[0])
 }
 
 func usage() {
@@ -75,6 +80,10 @@ func usage() {
   firedrill plan audit [--plan PATH]   (the RPO targets the plan's own backups cannot keep)
   firedrill images [--cold]
   firedrill clean [--run ID | --all]   (default: what killed runs left)
+  firedrill system check [--system PATH] [--static]
+                      (checks a system file against its image before a first drill:
+                      one line per problem naming the key and the fix, exit 2;
+                      --static: no stack, only the file, the image and its commands)
 exit codes of run: 0 every drill passed, 1 a drill failed, 2 firedrill could not
   run the drills, 3 no drill failed but at least one was not run
 `)
@@ -97,6 +106,7 @@ func runDrills(args []string) (int, error) {
 		return exitHarness, err
 	}
 	o := runner.Options{
+		Glue:     steps.Glue,
 		Features: strings.Split(*features, ","), Tags: *tags, Profile: *prof,
 		SystemPath: *sys, PlanPath: *plan, ReportsRoot: *reports,
 		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Output: os.Stdout,
@@ -123,6 +133,32 @@ func runDrills(args []string) (int, error) {
 	if code, msg := runner.ExitCode(out); code != runner.ExitPassed {
 		return code, errors.New(msg)
 	}
+	return exitPassed, nil
+}
+
+// systemCommand is `firedrill system check`: the system file against its
+// image (syscheck.Run). Exit 0 when every check passed, 2 on any problem.
+func systemCommand(args []string) (int, error) {
+	if len(args) == 0 || args[0] != "check" {
+		return exitHarness, errors.New("system: use 'firedrill system check --system FILE'")
+	}
+	fs := flag.NewFlagSet("system check", flag.ContinueOnError)
+	sys := fs.String("system", "systems/reference.yml", "system file to check")
+	static := fs.Bool("static", false, "check the file, the image and its commands only (one throwaway container, no stack)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitHarness, err
+	}
+	if fs.NArg() > 0 {
+		return exitHarness, fmt.Errorf("system check: unexpected %q: pass the file with --system FILE", fs.Arg(0))
+	}
+	ctx, stop := runner.WithSignals(context.Background(), os.Stderr)
+	defer stop()
+	rep := syscheck.Run(ctx, *sys, syscheck.Options{Static: *static, Log: os.Stderr})
+	rep.Write(os.Stdout)
+	if code := rep.ExitCode(); code != syscheck.ExitOK {
+		return code, errors.New(rep.Summary())
+	}
+	fmt.Println("firedrill: " + rep.Summary())
 	return exitPassed, nil
 }
 

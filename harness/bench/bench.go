@@ -204,20 +204,21 @@ func (b *bench) logf(format string, args ...any) {
 // gets (what drill.Scenario.Deploy passes to stack.Start).
 func (b *bench) stackConfig(scenario string) stack.Config {
 	env := map[string]string{}
-	for k, v := range b.prof.TraderunnerEnv() {
+	for k, v := range b.prof.SystemEnv(b.sys.Variables) {
 		env[k] = v
 	}
 	for k, v := range b.sys.Env {
 		env[k] = v
 	}
 	return stack.Config{
-		RunID:          b.runID,
-		Scenario:       scenario,
-		Images:         b.images,
-		TraderunnerEnv: env,
-		BrokerEnv:      b.prof.BrokerEnv(),
-		HealthPort:     b.sys.HealthPort(),
-		GitRemote:      true,
+		RunID:      b.runID,
+		Scenario:   scenario,
+		Images:     b.images,
+		SystemEnv:  env,
+		Variables:  b.sys.Variables,
+		BrokerEnv:  b.prof.BrokerEnv(),
+		HealthPort: b.sys.HealthPort(),
+		GitRemote:  b.sys.GitRemote,
 	}
 }
 

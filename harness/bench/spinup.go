@@ -115,14 +115,14 @@ func (b *bench) firedrillSpinup(ctx context.Context, name string) (time.Duration
 	}
 	tStack := time.Now()
 	home := b.sys.Home
-	r, err := st.Exec(ctx, stack.RoleTraderunner, "", fmt.Sprintf("cd %s 2>/dev/null || cd /\n%s", home, b.sys.Command("start")), map[string]string{"MODE": "paper"})
+	r, err := st.Exec(ctx, stack.RolePrimary, "", fmt.Sprintf("cd %s 2>/dev/null || cd /\n%s", home, b.sys.Command("start")), map[string]string{"MODE": "paper"})
 	if err != nil {
 		return 0, 0, fmt.Errorf("start traderunner: %w", err)
 	}
 	if r.Code != 0 {
 		return 0, 0, fmt.Errorf("start traderunner: exit %d: %s", r.Code, lastLine(st.Redact(r.Output)))
 	}
-	ep, err := st.Endpoint(ctx, stack.RoleTraderunner, b.sys.HealthPort())
+	ep, err := st.Endpoint(ctx, stack.RolePrimary, b.sys.HealthPort())
 	if err != nil {
 		return 0, 0, err
 	}
@@ -179,8 +179,8 @@ func (b *bench) composeSpinup(ctx context.Context, name string, p *SpinupPair, r
 		health += " && " + net
 	}
 	file, err := b.writeCompose(cfg, sec, stack.ComposeOptions{
-		Entrypoints:    map[string][]string{stack.RoleTraderunner: {"bash", "-c", start}},
-		Healthchecks:   map[string]string{stack.RoleTraderunner: health},
+		Entrypoints:    map[string][]string{stack.RolePrimary: {"bash", "-c", start}},
+		Healthchecks:   map[string]string{stack.RolePrimary: health},
 		HealthInterval: b.prof.ProbeInterval,
 	})
 	if err != nil {
@@ -203,7 +203,7 @@ func (b *bench) composeSpinup(ctx context.Context, name string, p *SpinupPair, r
 		}
 		n := stack.ContainerName(cfg, v.Role)
 		names = append(names, n)
-		hasHealth[n] = v.Healthcheck != nil || v.Role == stack.RoleTraderunner
+		hasHealth[n] = v.Healthcheck != nil || v.Role == stack.RolePrimary
 	}
 	project := composeProject(cfg)
 	t0 := time.Now()
@@ -400,7 +400,7 @@ func (w *engineWatch) readyAt(ctx context.Context, cfg stack.Config, svcs []stac
 				continue
 			}
 			m := w.started
-			if v.Healthcheck != nil || v.Role == stack.RoleTraderunner {
+			if v.Healthcheck != nil || v.Role == stack.RolePrimary {
 				m = w.healthy
 			}
 			at, ok := m[v.Role]

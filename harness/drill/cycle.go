@@ -9,6 +9,7 @@ import (
 	"firedrill/harness/drplan"
 	"firedrill/harness/profile"
 	"firedrill/harness/result"
+	"firedrill/harness/stack"
 )
 
 // An RPO target is a worst case: the most a failure may lose. A fault
@@ -24,19 +25,18 @@ import (
 
 // backupRef names the backups a recovery restores from.
 type backupRef struct {
-	// repo is the repository as the restic command line names it ("" for
-	// RESTIC_REPOSITORY); label is how reports name it.
-	repo, label string
-	tag         string
+	// bucket holds the repository; label is how reports name it.
+	bucket, label string
+	tag           string
 	// cadence is the profile's name for its interval.
 	cadence string
 }
 
 // The backups the drills' recoveries restore from.
 var (
-	stateBackups = backupRef{repo: "", label: "primary repository", tag: "state", cadence: profile.StateBackup}
-	dataBackups  = backupRef{repo: "", label: "primary repository", tag: "data", cadence: profile.DataBackup}
-	cloudBackups = backupRef{repo: "$TR_CLOUD_REPOSITORY", label: "cloud repository", tag: "state", cadence: profile.CloudBackup}
+	stateBackups = backupRef{bucket: stack.BucketBackup, label: "primary repository", tag: "state", cadence: profile.StateBackup}
+	dataBackups  = backupRef{bucket: stack.BucketBackup, label: "primary repository", tag: "data", cadence: profile.DataBackup}
+	cloudBackups = backupRef{bucket: stack.BucketCloud, label: "cloud repository", tag: "state", cadence: profile.CloudBackup}
 )
 
 // maxCycleWait is the longest backup cycle a drill waits through to strike
@@ -134,7 +134,7 @@ func (sc *Scenario) noteCycle() {
 
 // snapshotTimes lists the times of b's snapshots, oldest first.
 func (sc *Scenario) snapshotTimes(ctx context.Context, b backupRef) ([]time.Time, error) {
-	snaps, err := sc.resticSnapshots(ctx, b.repo)
+	snaps, err := sc.resticSnapshots(ctx, b.bucket)
 	if err != nil {
 		return nil, err
 	}

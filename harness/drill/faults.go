@@ -14,6 +14,7 @@ import (
 
 // DeleteDir deletes a directory of the deployment.
 func (sc *Scenario) DeleteDir(ctx context.Context, dir string) error {
+	dir = sc.local(dir)
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -23,6 +24,7 @@ func (sc *Scenario) DeleteDir(ctx context.Context, dir string) error {
 
 // TruncateFile cuts a file of the deployment to n bytes.
 func (sc *Scenario) TruncateFile(ctx context.Context, file string, n int64) error {
+	file = sc.local(file)
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -32,6 +34,7 @@ func (sc *Scenario) TruncateFile(ctx context.Context, file string, n int64) erro
 
 // FlipBit flips one bit in the middle of a file of the deployment.
 func (sc *Scenario) FlipBit(ctx context.Context, file string) error {
+	file = sc.local(file)
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -41,12 +44,14 @@ func (sc *Scenario) FlipBit(ctx context.Context, file string) error {
 
 // Overwrite replaces a file's content.
 func (sc *Scenario) Overwrite(ctx context.Context, file, what string, content []byte) error {
+	file = sc.local(file)
 	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Overwrite(shell{sc}, file, what, content))
 }
 
 // SetYAMLValue sets a key of a YAML file to a value that is valid YAML.
 func (sc *Scenario) SetYAMLValue(ctx context.Context, file, key, value string) error {
+	file = sc.local(file)
 	sc.recordGitBefore(ctx)
 	f, err := fault.SetYAMLValue(shell{sc}, file, key, value)
 	if err != nil {
@@ -95,7 +100,7 @@ func (sc *Scenario) LoseServer(ctx context.Context) error {
 type datacenter struct{ sc *Scenario }
 
 func (d datacenter) RemoveServer(ctx context.Context) error {
-	return d.sc.stack.Remove(ctx, stack.RoleTraderunner)
+	return d.sc.stack.Remove(ctx, stack.RolePrimary)
 }
 
 func (d datacenter) WipeLocalBackups(ctx context.Context) (int, error) {
@@ -254,6 +259,7 @@ const clockSlack = time.Second
 
 // AppendLine appends a line to a file, as a bad merge or deploy leaves one.
 func (sc *Scenario) AppendLine(ctx context.Context, file, line string) error {
+	file = sc.local(file)
 	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Append(shell{sc}, file, line))
 }

@@ -125,6 +125,7 @@ func (sc *Scenario) brokerBars(ctx context.Context) func(symbol string) ([]broke
 // file, and the time's worth of the feed they were by the broker's
 // publication times, at the grain the system's data_newest evidence holds.
 func (sc *Scenario) MeasureDataRPO(ctx context.Context, dir string) error {
+	dir = sc.local(dir)
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	faultAt, err := sc.tl.FaultAt()
@@ -163,6 +164,7 @@ func (sc *Scenario) keepRPO(m measured) {
 // any reconciliation), and the orders whose outcome was unknown at the
 // fault, counted apart.
 func (sc *Scenario) MeasureStateRPO(ctx context.Context, dir string) error {
+	dir = sc.local(dir)
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	faultAt, err := sc.tl.FaultAt()
@@ -239,6 +241,9 @@ func (sc *Scenario) recordGitBefore(ctx context.Context) {
 // out. The scenario fails when a file differs, as git holds every
 // committed change.
 func (sc *Scenario) MeasureGitRPO(ctx context.Context, paths ...string) error {
+	for i := range paths {
+		paths[i] = sc.local(paths[i])
+	}
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	faultAt, err := sc.tl.FaultAt()
@@ -291,6 +296,7 @@ func shellQuote(s string) string {
 
 // FileMatchesCommit checks a file equals the committed one byte for byte.
 func (sc *Scenario) FileMatchesCommit(ctx context.Context, file, rev string) error {
+	file = sc.local(file)
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	r, err := sc.exec(ctx, fmt.Sprintf("git cat-file -e %s:%s && git cat-file -p %s:%s | cmp - %s && sha256sum %s", rev, file, rev, file, file, file), nil)
@@ -402,12 +408,12 @@ func (sc *Scenario) comparePositions(ctx context.Context) (groundTruth, []string
 	if err != nil {
 		return before, nil, err
 	}
-	r, err := sc.exec(ctx, "cat artifacts/state/positions.json", nil)
+	r, err := sc.exec(ctx, sc.suite.opts.System.Command("positions"), nil)
 	if err != nil {
-		return before, nil, fmt.Errorf("read positions.json: %w", err)
+		return before, nil, fmt.Errorf("read the positions: %w", err)
 	}
 	if r.Code != 0 {
-		return before, nil, fmt.Errorf("read positions.json: exit %d: %s", r.Code, lastLines(r.Output, 2))
+		return before, nil, fmt.Errorf("read the positions (%q): exit %d: %s", sc.suite.opts.System.Command("positions"), r.Code, lastLines(r.Output, 2))
 	}
 	var pos struct {
 		Positions map[string]float64 `json:"positions"`

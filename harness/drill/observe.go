@@ -135,30 +135,29 @@ type snapshot struct {
 	Host  string    `json:"hostname"`
 }
 
-// resticSnapshots lists snapshots with restic itself, run in a container
-// of the stack that has it (repository "" is the primary one).
-func (sc *Scenario) resticSnapshots(ctx context.Context, repo string) ([]snapshot, error) {
+// resticSnapshots lists the snapshots of the repository in bucket with the
+// system's own snapshots action, run in a container of the stack that has
+// the system's tools (the git remote, once the server is gone).
+func (sc *Scenario) resticSnapshots(ctx context.Context, bucket string) ([]snapshot, error) {
 	role := sc.server
 	if sc.stack.Container(role) == nil {
 		role = stack.RoleGitRemote
 	}
-	cmd := "restic snapshots --json --no-lock"
-	if repo != "" {
-		cmd = "restic -r " + repo + " snapshots --json --no-lock"
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	env := sc.stack.TraderunnerEnv()
-	r, err := sc.stack.Exec(ctx, role, "", "timeout 25 "+cmd, env)
+	env := sc.stack.SystemEnv()
+	env["REPOSITORY"] = stack.Repository(bucket)
+	cmd := sc.suite.opts.System.Command("snapshots")
+	r, err := sc.stack.Exec(ctx, role, "", "cd "+shellQuote(sc.suite.opts.System.Home)+" 2>/dev/null || cd /\ntimeout 25 bash -c "+shellQuote(cmd), env)
 	if err != nil {
 		return nil, err
 	}
 	if r.Code != 0 {
-		return nil, fmt.Errorf("restic snapshots: exit %d: %s", r.Code, lastLines(sc.redact(r.Output), 3))
+		return nil, fmt.Errorf("list the backups of %s (%q): exit %d: %s", bucket, cmd, r.Code, lastLines(sc.redact(r.Output), 3))
 	}
 	var snaps []snapshot
 	if err := json.Unmarshal([]byte(jsonPart(r.Output)), &snaps); err != nil {
-		return nil, fmt.Errorf("decode restic snapshots: %w", err)
+		return nil, fmt.Errorf("decode the backups of %s (%q): %w", bucket, cmd, err)
 	}
 	return snaps, nil
 }
@@ -185,7 +184,7 @@ func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want
 		if err != nil || objs < n || objs == read {
 			return false, fmt.Sprintf("%d snapshot objects in %s", objs, stack.BucketBackup), nil
 		}
-		all, err := sc.resticSnapshots(ctx, "")
+		all, err := sc.resticSnapshots(ctx, stack.BucketBackup)
 		if err != nil {
 			// The repository may not be initialised yet.
 			return false, err.Error(), nil
@@ -240,10 +239,10 @@ func (sc *Scenario) keepLogs(ctx context.Context) {
 			_ = os.WriteFile(filepath.Join(dir, role+".log"), []byte(text), 0o644)
 		}
 	}
-	if sc.stack.Container(sc.server) != nil {
-		r, err := sc.exec(ctx, "cat artifacts/logs/traderunner.log 2>/dev/null | tail -n 400", nil)
+	if sys := sc.suite.opts.System; sc.stack.Container(sc.server) != nil && sys.Has("app_log") {
+		r, err := sc.exec(ctx, sys.Command("app_log")+" 2>/dev/null", nil)
 		if err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "traderunner-app.log"), []byte(r.Output), 0o644)
+			_ = os.WriteFile(filepath.Join(dir, "app.log"), []byte(r.Output), 0o644)
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (s *Suite) Begin(name string, tags []string) *Scenario {
 		name:    name,
 		tags:    tags,
 		tl:      timeline.New(time.Now),
-		server:  stack.RoleTraderunner,
+		server:  stack.RolePrimary,
 		started: time.Now().UTC(),
 	}
 	for _, t := range tags {
@@ -135,6 +135,15 @@ func (sc *Scenario) precondition(ctx context.Context, err error) error {
 	sc.mu.Unlock()
 	sc.logf("NOT RUN: %s", reason)
 	return notRunError{reason}
+}
+
+// local maps a text of the runbook (a command, a path) to the drilled
+// deployment through its system file's substitutions.
+func (sc *Scenario) local(text string) string {
+	if sc.suite == nil || sc.suite.opts.System == nil {
+		return text
+	}
+	return sc.suite.opts.System.Local(text)
 }
 
 func (sc *Scenario) redact(s string) string {
@@ -210,7 +219,7 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 	ctx, cancel := context.WithTimeout(ctx, deployLimit)
 	defer cancel()
 	env := map[string]string{}
-	for k, v := range o.Profile.TraderunnerEnv() {
+	for k, v := range o.Profile.SystemEnv(o.System.Variables) {
 		env[k] = v
 	}
 	for k, v := range o.System.Env {
@@ -218,14 +227,15 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 	}
 	sc.logf("starting stack")
 	st, err := stack.Start(ctx, stack.Config{
-		RunID:          o.RunID,
-		Scenario:       sc.name,
-		Images:         sc.suite.images,
-		TraderunnerEnv: env,
-		BrokerEnv:      o.Profile.BrokerEnv(),
-		HealthPort:     o.System.HealthPort(),
-		GitRemote:      true,
-		Log:            o.Log,
+		RunID:      o.RunID,
+		Scenario:   sc.name,
+		Images:     sc.suite.images,
+		SystemEnv:  env,
+		Variables:  o.System.Variables,
+		BrokerEnv:  o.Profile.BrokerEnv(),
+		HealthPort: o.System.HealthPort(),
+		GitRemote:  o.System.GitRemote,
+		Log:        o.Log,
 	})
 	sc.stack = st
 	if err != nil {
@@ -282,8 +292,8 @@ func (sc *Scenario) awaitHealthTimed(ctx context.Context, mode string, limit tim
 // marks the steady state.
 func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 	repos := []struct{ bucket, repo string }{
-		{stack.BucketBackup, ""},
-		{stack.BucketCloud, "$TR_CLOUD_REPOSITORY"},
+		{stack.BucketBackup, stack.BucketBackup},
+		{stack.BucketCloud, stack.BucketCloud},
 	}
 	// A restic call costs about a second of CPU (its key derivation), which
 	// the backups being waited for need: restic reads a repository only
@@ -384,6 +394,7 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 
 // ObserveFailing waits until a command fails: the fault has bitten.
 func (sc *Scenario) ObserveFailing(ctx context.Context, command string) error {
+	command = sc.local(command)
 	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
 		r, err := sc.exec(ctx, command, nil)
 		if err != nil {
@@ -412,7 +423,7 @@ func (sc *Scenario) ObserveRestartFails(ctx context.Context) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	end := sc.tl.Phase("restart")
-	_, _ = sc.exec(ctx, "make stop", nil)
+	_, _ = sc.exec(ctx, sc.suite.opts.System.Command("stop"), nil)
 	r, err := sc.exec(ctx, sc.suite.opts.System.Command("start"), map[string]string{"MODE": sc.mode})
 	end()
 	if err != nil {
@@ -444,6 +455,7 @@ func (sc *Scenario) observed(o probe.Outcome, err error, never, what string) err
 // is recorded as a finding (command and output) and the scenario goes on:
 // the feature decides whether a corrected step follows.
 func (sc *Scenario) PlanStep(ctx context.Context, name, script string) error {
+	script = sc.local(script)
 	r, err := sc.runStep(ctx, name, script)
 	sc.lastPlanStep = name
 	if err != nil {
@@ -485,6 +497,7 @@ func (sc *Scenario) CorrectedStep(ctx context.Context, name, script string) erro
 
 // Step runs a runbook step that must succeed.
 func (sc *Scenario) Step(ctx context.Context, name, script string) error {
+	script = sc.local(script)
 	r, err := sc.runStep(ctx, name, script)
 	if err != nil {
 		return err
@@ -540,6 +553,7 @@ func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, e
 // check is Check that also returns how long the run of the command that
 // passed took: part of the precision of an RTO it ends.
 func (sc *Scenario) check(ctx context.Context, command string) (probe.Outcome, time.Duration, error) {
+	command = sc.local(command)
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	limit := time.Until(sc.recoveryDeadline)

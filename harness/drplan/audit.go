@@ -49,7 +49,7 @@ import (
 // minute", "every 60 s", "every 2 hours", "(60 s)", "hourly", "daily",
 // "nightly", "weekly", "monthly"); several in one tier: the longest. A git
 // backup keeps every commit. A cadence named but not given ("every
-// `TR_DATA_BACKUP_INTERVAL`") is looked up in the plan (`NAME=60s`,
+// `DATA_BACKUP_INTERVAL`") is looked up in the plan (`NAME=60s`,
 // "NAME (60 s)"), else it is unknown: not stated in the plan. A backup
 // command that states no cadence takes the one stated for the other backups
 // under its heading when they agree ("# Cloud backup (optional)" below
@@ -121,7 +121,7 @@ type BackupCadence struct {
 	Every     time.Duration // the longest gap between two runs; valid when Known
 	Known     bool
 	PerCommit bool   // a git backup: every commit
-	Name      string // a named cadence ("TR_DATA_BACKUP_INTERVAL") whose value the plan does not state
+	Name      string // a named cadence ("DATA_BACKUP_INTERVAL") whose value the plan does not state
 	Text      string // as the plan states it: "daily", "every minute", "sleep 60", "*/5 * * * *"
 	Line      int    // the plan's line that states it (1-based); 0 when none does
 

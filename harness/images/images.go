@@ -32,13 +32,17 @@ const (
 	MinIO       = "firedrill/minio:latest"
 	Broker      = "firedrill/broker:latest"
 	Traderunner = "firedrill/traderunner:latest"
+	// Desk is a second deployment of the same stand-in laid out
+	// differently in every fact a system file states (systems/desk.yml):
+	// proof that firedrill drills a system through its system file alone.
+	Desk = "firedrill/desk:latest"
 	// Calibration is the stand-in with an outage of known length
 	// (systems/calibration.yml), for checking the RTO firedrill measures.
 	Calibration = "firedrill/calibration:latest"
 )
 
 // All lists every image firedrill builds, in build order.
-var All = []string{Base, MinIO, Broker, Traderunner, Calibration}
+var All = []string{Base, MinIO, Broker, Traderunner, Desk, Calibration}
 
 // MinIOModule is the MinIO server source, pinned. MinIO publishes source only,
 // so this is how users get it too.
@@ -94,6 +98,7 @@ func Ensure(ctx context.Context, o Options) ([]Outcome, error) {
 		{MinIO, b.minio},
 		{Broker, b.broker},
 		{Traderunner, b.traderunner},
+		{Desk, b.desk},
 		{Calibration, b.calibration},
 	}
 	var out []Outcome
@@ -234,15 +239,12 @@ func (b *builder) traderunner(ctx context.Context) (string, bool, error) {
 	if err := b.goBinary(ctx, "./fixtures/traderunner", filepath.Join(stage, "traderunner")); err != nil {
 		return "", false, err
 	}
-	for _, c := range [][2]string{
+	if err := stageIn(stage, [][2]string{
 		{filepath.Join(b.o.Root, "images", "traderunner", "Dockerfile"), "Dockerfile"},
 		{filepath.Join(fx, "image", "build-repo.sh"), "build-repo.sh"},
-	} {
-		if err := copyFile(c[0], filepath.Join(stage, c[1])); err != nil {
-			return "", false, err
-		}
-	}
-	if err := copyTree(filepath.Join(fx, "deploy"), filepath.Join(stage, "deploy")); err != nil {
+	}, [][2]string{
+		{filepath.Join(fx, "deploy"), "deploy"},
+	}); err != nil {
 		return "", false, err
 	}
 	for _, d := range []string{"m1_candles", "m5_candles", "m15_candles"} {
@@ -253,6 +255,12 @@ func (b *builder) traderunner(ctx context.Context) (string, bool, error) {
 			}
 		}
 	}
+	return b.onBase(ctx, Traderunner, stage)
+}
+
+// onBase builds image from stage, a Dockerfile FROM the base image and its
+// inputs, unless an image of the same inputs and base is there.
+func (b *builder) onBase(ctx context.Context, image, stage string) (string, bool, error) {
 	baseHash, err := Label(ctx, Base)
 	if err != nil {
 		return "", false, err
@@ -262,10 +270,55 @@ func (b *builder) traderunner(ctx context.Context) (string, bool, error) {
 		return "", false, err
 	}
 	h = hashStrings(h, baseHash)
-	if b.upToDate(ctx, Traderunner, h) {
+	if b.upToDate(ctx, image, h) {
 		return h, false, nil
 	}
-	return h, true, dockerBuild(ctx, b.o.Log, Traderunner, h, stage)
+	return h, true, dockerBuild(ctx, b.o.Log, image, h, stage)
+}
+
+// desk builds the desk deployment (images/desk): the traderunner step's
+// binary and samples, build-repo.sh, and a template of the reference's
+// src/ and configs/ with the desk's own files (deploy-desk/: bin/ctl,
+// README.md, .gitignore) instead of the Makefile's.
+func (b *builder) desk(ctx context.Context) (string, bool, error) {
+	stage := filepath.Join(b.work, "desk")
+	if err := resetDir(stage); err != nil {
+		return "", false, err
+	}
+	fx := filepath.Join(b.o.Root, "fixtures", "traderunner")
+	built := filepath.Join(b.work, "traderunner")
+	if _, err := os.Stat(filepath.Join(built, "traderunner")); err != nil {
+		return "", false, fmt.Errorf("reuse the traderunner binary: %w (the %s step builds it first)", err, Traderunner)
+	}
+	if err := stageIn(stage, [][2]string{
+		{filepath.Join(built, "traderunner"), "traderunner"},
+		{filepath.Join(b.o.Root, "images", "desk", "Dockerfile"), "Dockerfile"},
+		{filepath.Join(fx, "image", "build-repo.sh"), "build-repo.sh"},
+	}, [][2]string{
+		{filepath.Join(fx, "deploy", "src"), filepath.Join("deploy", "src")},
+		{filepath.Join(fx, "deploy", "configs"), filepath.Join("deploy", "configs")},
+		{filepath.Join(fx, "deploy-desk"), "deploy"},
+		{filepath.Join(built, "samples"), "samples"},
+	}); err != nil {
+		return "", false, err
+	}
+	return b.onBase(ctx, Desk, stage)
+}
+
+// stageIn copies files and folders (trees) into stage, each from its
+// source to its path in stage.
+func stageIn(stage string, files, trees [][2]string) error {
+	for _, c := range files {
+		if err := copyFile(c[0], filepath.Join(stage, c[1])); err != nil {
+			return err
+		}
+	}
+	for _, c := range trees {
+		if err := copyTree(c[0], filepath.Join(stage, c[1])); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *builder) calibration(ctx context.Context) (string, bool, error) {

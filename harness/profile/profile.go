@@ -8,6 +8,8 @@
 package profile
 
 import (
+	"firedrill/harness/system"
+
 	"fmt"
 	"sort"
 	"strings"
@@ -92,15 +94,20 @@ func Get(name string) (Profile, error) {
 	return p, nil
 }
 
-// TraderunnerEnv is the environment that sets the stand-in's cadences.
-func (p Profile) TraderunnerEnv() map[string]string {
-	return map[string]string{
-		"TR_TRADE_INTERVAL":        p.Cadences[Trade].String(),
-		"TR_INGEST_INTERVAL":       p.Cadences[Ingest].String(),
-		"TR_STATE_BACKUP_INTERVAL": p.Cadences[StateBackup].String(),
-		"TR_DATA_BACKUP_INTERVAL":  p.Cadences[DataBackup].String(),
-		"TR_CLOUD_BACKUP_INTERVAL": p.Cadences[CloudBackup].String(),
+// SystemEnv is the environment that sets the drilled deployment's
+// cadences, under the names its system file gives.
+func (p Profile) SystemEnv(v system.Variables) map[string]string {
+	env := map[string]string{}
+	for _, c := range []struct {
+		names   system.Names
+		cadence string
+	}{
+		{v.TradeInterval, Trade}, {v.IngestInterval, Ingest}, {v.StateBackupInterval, StateBackup},
+		{v.DataBackupInterval, DataBackup}, {v.CloudBackupInterval, CloudBackup},
+	} {
+		c.names.Env(env, p.Cadences[c.cadence].String())
 	}
+	return env
 }
 
 // BrokerEnv is the environment that sets the mock broker's pace.

@@ -15,14 +15,16 @@ var csvHeader = []string{
 	"run_id", "profile", "drill", "scenario", "plan_row", "status",
 	"rto_s", "rto_target_s", "rto_met", "probe_interval_s",
 	"rpo_s", "rpo_target_s", "rpo_met", "lost_events",
-	"findings", "fault_at", "verified_at", "not_run_reason",
+	"findings", "fault_at", "verified_at", "not_run_reason", "scenario_id",
 }
 
 // CSV writes one row per scenario for a spreadsheet: durations in seconds
-// (to the millisecond), times in RFC 3339 UTC, empty cells for what a
-// scenario did not measure. A scenario not run has status "not run" and
-// says why in the last column, which is new: columns are only ever added
-// at the end, so a sheet that reads them by position keeps working.
+// (to the millisecond), times in RFC 3339 UTC to the millisecond, empty
+// cells for what a scenario did not measure. A scenario not run has status
+// "not run" and says why in not_run_reason; scenario_id is the scenario's
+// stable id (result.Scenario.StableID), the same in every run, to join
+// runs on. Columns are only ever added at the end, so a sheet that reads
+// them by position keeps working.
 func CSV(w io.Writer, run result.Run) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
@@ -46,7 +48,7 @@ func CSV(w io.Writer, run result.Run) error {
 		} else {
 			row = append(row, "")
 		}
-		row = append(row, s.NotRunReason)
+		row = append(row, s.NotRunReason, s.StableID())
 		_ = cw.Write(row)
 	}
 	cw.Flush()
@@ -64,5 +66,5 @@ func rfc3339(t time.Time, ok bool) string {
 	if !ok || t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }

@@ -34,20 +34,33 @@ func events(fault time.Time, detected, verified time.Duration) []result.Event {
 // two lines, as a command's output can, and every report writes it as one.
 const notRunReason = "no order was in flight: the system's place_order action failed: exit status 1\nbroker: order refused, market closed"
 
-// fixtureRun is a quarterly run of five scenarios: two passed, one over
-// its RTO target, one that never recovered, and one not run (its
-// precondition, an order in flight, could not be brought about).
+// q1bDataRPO is the evidence of Q1 option B's data RPO: one line per file,
+// as the drill writes it.
+const q1bDataRPO = "AAPL.parquet: 2 M5 bars lost (10:47:55Z, 10:48:00Z), published 10:48:02Z and 10:48:07Z\n" +
+	"MSFT.parquet: none lost\n" +
+	"NVDA.parquet: 1 M5 bar lost (10:48:00Z), published 10:48:07Z"
+
+// q1aCommand is the corrected step of Q1 option A, as long as the real one.
+const q1aCommand = `rm -rf /tmp/restore; for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 && break; done`
+
+// fixtureRun is a quarterly run of six scenarios: three passed (one, Q1
+// option B, re-fetched its data, so its newest recovered change is dated in
+// the data's own time, 2024), one over its RTO target, one that never
+// recovered, and one not run (its precondition, an order in flight, could
+// not be brought about).
 func fixtureRun() result.Run {
 	q1Fault := at(71 * time.Second)
 	q2Fault := at(9 * time.Minute)
 	q3Fault := at(15 * time.Minute)
 	q4Fault := at(35 * time.Minute)
+	q1bFault := at(49 * time.Minute)
 	return result.Run{
-		RunID:   "20261127T101500Z-ab12",
-		Profile: "quarterly", Cadences: map[string]result.Seconds{"state_backup_interval": 60},
+		SchemaVersion: result.SchemaVersion,
+		RunID:         "20261127T101500Z-ab12",
+		Profile:       "quarterly", Cadences: map[string]result.Seconds{"state_backup_interval": 60, "probe_interval": 1},
 		System:    "traderunner-reference",
 		Plan:      "docs/dr-plan.md",
-		StartedAt: t0, EndedAt: at(47*time.Minute + 30*time.Second),
+		StartedAt: t0, EndedAt: at(52*time.Minute + 30*time.Second),
 		PlanAudit: []result.AuditLine{
 			{Row: "Data corruption", Verdict: "broken", Text: `RPO of "Data corruption" (line 73: 5 min) cannot be kept: its data backup of "Market data" (line 21) is daily: up to 24 h lost`},
 			{Row: "Live system failure", Verdict: "kept", Text: `RPO of "Live system failure" (line 74: 1 min) is kept: its state backup runs every 60 s: up to 60 s lost, margin 0 s`},
@@ -55,6 +68,7 @@ func fixtureRun() result.Run {
 		Scenarios: []result.Scenario{
 			{
 				Drill: "Q1", Name: "Data corruption: restore from the latest backup (option A)", PlanRow: "Data corruption",
+				Feature: "features/q1_data_corruption.feature", Line: 30,
 				Status: result.Passed, StartedAt: at(41 * time.Second), EndedAt: at(5 * time.Minute),
 				RTO: &result.RTO{Actual: 192, Target: 600, ProbeInterval: 1, FaultAt: q1Fault, VerifiedAt: q1Fault.Add(192 * time.Second), Met: true, ManualAutomated: true},
 				RPO: &result.RPO{Actual: 245, Target: 300, LostEvents: 12, Basis: "newest restored bar against the newest bar ingested before the fault",
@@ -90,6 +104,7 @@ func fixtureRun() result.Run {
 			},
 			{
 				Drill: "Q3", Name: "Live trading failure", PlanRow: "Live system failure",
+				Feature: "features/q3_live_trading_failure.feature", Line: 13,
 				Status: result.Failed, StartedAt: at(14 * time.Minute), EndedAt: at(32 * time.Minute),
 				RTO: &result.RTO{Actual: 965, Target: 900, ProbeInterval: 1, FaultAt: q3Fault, VerifiedAt: q3Fault.Add(965 * time.Second), Met: false},
 				RPO: &result.RPO{Actual: 7, Target: 60, LostEvents: 3, Basis: "newest state change in the restored snapshot; fills from the broker's ledger",
@@ -142,6 +157,27 @@ func fixtureRun() result.Run {
 				Findings:     []result.Finding{},
 				NotRunReason: notRunReason,
 			},
+			{
+				Drill: "Q1", Name: "the M5 bars are deleted and recovered by option B", PlanRow: "Data corruption",
+				Feature: "features/q1_data_corruption.feature", Line: 31,
+				Status: result.Passed, StartedAt: at(48 * time.Minute), EndedAt: at(51 * time.Minute),
+				RTO: &result.RTO{Actual: 95.4, Target: 600, ProbeInterval: 1, FaultAt: q1bFault, VerifiedAt: q1bFault.Add(95400 * time.Millisecond), Met: true},
+				RPO: &result.RPO{Actual: 45, Target: 300, LostEvents: 3, Basis: "compared at M5 grain: the bars of each file in artifacts/data_m5 against those it held at the fault, dated by the broker's publication times",
+					NewestRecovered: time.Date(2024, 12, 31, 21, 0, 0, 0, time.UTC), FaultAt: q1bFault, Met: true,
+					WorstCase: 45, WorstCaseBasis: result.BasisMeasured, WorstCaseMet: true},
+				Phases: []result.Phase{
+					phase("detect", q1bFault, 0, 2500*time.Millisecond, false, false),
+					phase("re-fetch from source (option B), as written", q1bFault, 2500*time.Millisecond, 3100*time.Millisecond, false, false),
+					phase("re-fetch everything the broker has", q1bFault, 3100*time.Millisecond, 81*time.Second, false, false),
+					phase("make data:validate", q1bFault, 81*time.Second, 95400*time.Millisecond, false, false),
+				},
+				Events: events(q1bFault, 2500*time.Millisecond, 95400*time.Millisecond),
+				Findings: []result.Finding{
+					{At: q1bFault.Add(3 * time.Second), Step: "re-fetch from source (option B)", Command: "make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31",
+						Output: "exit 2: fetch: END_DATE 2024-12-31 is before the newest bar the broker has (2026-11-27): nothing to fetch", Resolution: "re-fetched everything the broker has: " + q1aCommand},
+				},
+				Evidence: []result.Evidence{{Name: "data RPO", Detail: q1bDataRPO}},
+			},
 		},
 	}
 }
@@ -190,6 +226,71 @@ func phasesScenario(n int) result.Scenario {
 		Findings: []result.Finding{
 			{At: fault.Add(time.Second), Step: "a", Command: "x"},
 			{At: fault.Add(time.Second), Step: "b", Command: "y"},
+		},
+	}
+}
+
+// fixtureFeatures is what godog ran of the fixture run, as the runner
+// records it: Q1's feature (option A, whose finding was found during the
+// plan's step, and option B) and Q3's (over its RTO target, and the
+// scenario not run). Q2 and Q4 were not recorded.
+func fixtureFeatures() []Feature {
+	run := fixtureRun()
+	q1a, q3, notRun, q1b := run.Scenarios[0], run.Scenarios[2], run.Scenarios[4], run.Scenarios[5]
+	step := func(kw, text string, line int, from, to time.Time, status, err string) Step {
+		return Step{Keyword: kw, Text: text, Line: line, Status: status, Error: err, Match: "steps.go:40", StartedAt: from, EndedAt: to}
+	}
+	q1aFault, q3Fault := q1a.RTO.FaultAt, q3.RTO.FaultAt
+	background := func(start time.Time) []Step {
+		return []Step{
+			step("Given ", "a traderunner deployment trading in paper mode against the mock broker", 10, start, start.Add(20*time.Second), StepPassed, ""),
+			step("And ", `the drill measures the "Data corruption" row of the DR plan`, 12, start.Add(20*time.Second), start.Add(21*time.Second), StepPassed, ""),
+		}
+	}
+	tags := []Tag{{Name: "@q1"}, {Name: "@quarterly"}}
+	return []Feature{
+		{
+			URI: "features/q1_data_corruption.feature", Keyword: "Feature", Name: `Q1 drill: data corruption (plan scenario 2, row "Data corruption")`,
+			Description: "  Market data under artifacts/ is lost or damaged while the traderunner trades.", Line: 2,
+			Tags: []Tag{{Name: "@q1", Line: 1, Column: 1}, {Name: "@quarterly", Line: 1, Column: 5}},
+			Scenarios: []FeatureScenario{
+				{
+					Keyword: "Scenario Outline", Name: q1a.Name, Line: 30, Tags: tags, StartedAt: q1a.StartedAt,
+					Steps: append(background(q1a.StartedAt),
+						step("When ", `the "artifacts/data_m5" directory is deleted`, 15, q1aFault.Add(-time.Second), q1aFault, StepPassed, ""),
+						Step{Keyword: "When ", Text: `the operator runs the plan's step "Verify: Data SLAs pass":`, Line: 17, Status: StepPassed,
+							DocString: &DocString{Line: 18, Content: "make data:validate"}, StartedAt: q1aFault.Add(150 * time.Second), EndedAt: q1aFault.Add(170 * time.Second)},
+						step("Then ", "the RTO and RPO are within the plan's targets", 27, q1aFault.Add(192*time.Second), q1aFault.Add(193*time.Second), StepPassed, ""),
+					),
+				},
+				{
+					Keyword: "Scenario Outline", Name: q1b.Name, Line: 31, Tags: tags, StartedAt: q1b.StartedAt,
+					Steps: append(background(q1b.StartedAt),
+						step("When ", `the operator runs the plan's step "re-fetch from source (option B)":`, 17, q1b.RTO.FaultAt.Add(2*time.Second), q1b.RTO.FaultAt.Add(4*time.Second), StepPassed, ""),
+						step("Then ", "the RTO and RPO are within the plan's targets", 27, q1b.RTO.FaultAt.Add(96*time.Second), q1b.RTO.FaultAt.Add(97*time.Second), StepPassed, ""),
+					),
+				},
+			},
+		},
+		{
+			URI: "features/q3_live_trading_failure.feature", Keyword: "Feature", Name: "Q3 drill: live trading failure", Line: 2,
+			Tags: []Tag{{Name: "@q3", Line: 1, Column: 1}},
+			Scenarios: []FeatureScenario{
+				{
+					Keyword: "Scenario", Name: q3.Name, Line: 13, Tags: []Tag{{Name: "@q3"}}, StartedAt: q3.StartedAt,
+					Steps: []Step{
+						step("When ", "the live trading process is killed", 14, q3Fault.Add(-time.Second), q3Fault, StepPassed, ""),
+						step("Then ", "the RTO and RPO are within the plan's targets", 20, q3Fault.Add(965*time.Second), q3Fault.Add(966*time.Second), StepFailed, q3.Failures[0]),
+					},
+				},
+				{
+					Keyword: "Scenario", Name: notRun.Name, Line: 24, Tags: []Tag{{Name: "@q3"}}, StartedAt: notRun.StartedAt,
+					Steps: []Step{
+						step("Given ", "an order is in flight", 25, notRun.StartedAt, notRun.EndedAt, StepFailed, "not run: "+notRunReason),
+						{Keyword: "When ", Text: "the live trading process is killed", Line: 26, Status: StepSkipped},
+					},
+				},
+			},
 		},
 	}
 }

@@ -36,6 +36,9 @@ type Options struct {
 	// Threshold is the relative worsening of RTO or RPO against the
 	// previous run that counts as a regression; DefaultThreshold when 0.
 	Threshold float64
+	// Hostname is the machine the drills ran on, for junit.xml
+	// ("localhost" when empty).
+	Hostname string
 }
 
 // painter colours a string, or leaves it as it is.
@@ -133,21 +136,22 @@ func passedLine(run result.Run) string {
 
 var summaryHeader = table.Row{"Drill", "Scenario", "Plan row", "RTO actual", "RTO target", "RPO actual", "RPO target", "Lost", "Status", "Findings"}
 
-// summaryRows is the run's table: one row per scenario.
-func summaryRows(run result.Run, paint painter) []table.Row {
+// summaryRows is the run's table: one row per scenario. With marks, each
+// measured objective starts with a met (✅) or missed (❌) mark.
+func summaryRows(run result.Run, paint painter, marks bool) []table.Row {
 	rows := make([]table.Row, 0, len(run.Scenarios))
 	for _, s := range run.Scenarios {
 		rtoActual, rtoTarget, rpoActual, rpoTarget, lost := none, none, none, none, none
 		if s.RTO != nil {
-			rtoActual, rtoTarget = objective(human(s.RTO.Actual), s.RTO.Met, paint), human(s.RTO.Target)
+			rtoActual, rtoTarget = objective(human(s.RTO.Actual), s.RTO.Met, paint, marks), human(s.RTO.Target)
 			if s.RTO.ManualAutomated {
 				rtoActual += ", manual steps automated"
 			}
 		}
 		if s.RPO != nil {
-			rpoActual, rpoTarget = objective(human(s.RPO.Actual), s.RPO.Met, paint), human(s.RPO.Target)
+			rpoActual, rpoTarget = objective(human(s.RPO.Actual), s.RPO.Met, paint, marks), human(s.RPO.Target)
 			if s.RPO.WorstCaseBasis == result.BasisDeclared && !s.RPO.WorstCaseMet {
-				rpoActual += paint(", worst case "+human(s.RPO.WorstCase)+" (declared cadence)", text.FgRed, text.Bold)
+				rpoActual += "; " + objective("worst case "+human(s.RPO.WorstCase)+" (declared cadence)", false, paint, marks)
 			}
 			lost = fmt.Sprint(s.RPO.LostEvents)
 		}
@@ -160,10 +164,16 @@ func summaryRows(run result.Run, paint painter) []table.Row {
 	return rows
 }
 
-// objective writes a measured value, marked when it missed its target.
-func objective(value string, met bool, paint painter) string {
-	if met {
+// objective writes a measured value, marked when it missed its target;
+// with marks, ✅ or ❌ before it.
+func objective(value string, met bool, paint painter, marks bool) string {
+	switch {
+	case met && marks:
+		return "✅ " + value
+	case met:
 		return value
+	case marks:
+		return "❌ " + paint(value+" (over)", text.FgRed, text.Bold)
 	}
 	return paint(value+" (over)", text.FgRed, text.Bold)
 }

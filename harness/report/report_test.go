@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,6 +71,8 @@ func TestGolden(t *testing.T) {
 		{"report.html.golden", func(w io.Writer) error { return HTML(w, run, opts) }},
 		{"results.csv.golden", func(w io.Writer) error { return CSV(w, run) }},
 		{"history.jsonl.golden", func(w io.Writer) error { _, err := w.Write(HistoryLine(run)); return err }},
+		{"junit.xml.golden", func(w io.Writer) error { return JUnit(w, run, Options{Hostname: "drill-host"}) }},
+		{"cucumber.json.golden", func(w io.Writer) error { return Cucumber(w, run, fixtureFeatures()) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -122,9 +125,12 @@ func TestHTMLSelfContained(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	// one timeline per scenario, but for the one not run, which timed nothing
-	if n := strings.Count(page, "<svg"); n != len(run.Scenarios)-1 {
-		t.Fatalf("%d <svg elements for %d scenarios, one of them not run", n, len(run.Scenarios))
+	// one timeline per scenario (wide and narrow), but for the one not run,
+	// which timed nothing
+	for _, class := range []string{"timeline wide", "timeline narrow"} {
+		if n := strings.Count(page, `<svg class="`+class+`"`); n != len(run.Scenarios)-1 {
+			t.Fatalf("%d %s timelines for %d scenarios, one of them not run", n, class, len(run.Scenarios))
+		}
 	}
 	if !strings.Contains(page, `<span class="badge not-run">not run</span>`) ||
 		!strings.Contains(page, `<p class="not-run">not run: no order was in flight: the system&#39;s place_order action failed: exit status 1 broker: order refused, market closed</p>`) {
@@ -233,8 +239,16 @@ func TestTimelineLabelsDoNotOverlap(t *testing.T) {
 		scenarios = append(scenarios, phasesScenario(n))
 	}
 	for _, s := range scenarios {
-		t.Run(s.Name, func(t *testing.T) {
-			svg := timelineSVG(s, "t")
+		for _, lay := range []layout{wide, narrow} {
+			t.Run(s.Name+"/"+lay.name, func(t *testing.T) { checkTimelineLabels(t, s, lay) })
+		}
+	}
+}
+
+func checkTimelineLabels(t *testing.T, s result.Scenario, lay layout) {
+	{
+		{
+			svg := timelineSVG(s, "t", lay)
 			texts := svgTexts(t, svg)
 			for _, l := range markerLines(t, svg) {
 				for _, a := range texts {
@@ -249,7 +263,7 @@ func TestTimelineLabelsDoNotOverlap(t *testing.T) {
 			}
 			for i, a := range texts {
 				a0, a1 := a.span()
-				if a0 < 0 || a1 > svgWidth {
+				if a0 < 0 || a1 > lay.width {
 					t.Errorf("%q (%s) runs out of the picture: %.0f..%.0f", a.content, a.class, a0, a1)
 				}
 				for _, b := range texts[i+1:] {
@@ -262,7 +276,7 @@ func TestTimelineLabelsDoNotOverlap(t *testing.T) {
 					}
 				}
 			}
-		})
+		}
 	}
 }
 
@@ -278,6 +292,7 @@ func TestTrend(t *testing.T) {
 		"Q3: regression: RTO +61%, RPO +40%",
 		"Q4: first run",
 		"Q3: not run",
+		"Q1: first run",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Trend() = %v\nwant %v", got, want)
@@ -343,7 +358,7 @@ func TestHistoryRoundTrip(t *testing.T) {
 		t.Fatalf("ReadHistory(HistoryLine()) =\n%+v\nwant\n%+v", got, want)
 	}
 	if _, err := ReadHistory(strings.NewReader(string(lines) + "{not json\n")); err == nil ||
-		!strings.HasPrefix(err.Error(), "read history line 6: ") {
+		!strings.HasPrefix(err.Error(), "read history line 7: ") {
 		t.Fatalf("ReadHistory(bad line) = %v", err)
 	}
 }
@@ -357,12 +372,20 @@ func TestCSVParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(records) != 6 || records[3][6] != "965" || records[2][6] != "48.2" || records[4][6] != "" {
+	if len(records) != 7 || records[3][6] != "965" || records[2][6] != "48.2" || records[4][6] != "" {
 		t.Fatalf("unexpected CSV: %q", records)
 	}
-	last := len(csvHeader) - 1
-	if nr := records[5]; nr[5] != "not run" || nr[last] != notRunReason || records[1][last] != "" {
-		t.Fatalf("the scenario not run reads status %q, reason %q; want \"not run\" and its reason", nr[5], nr[last])
+	reason := slices.Index(csvHeader, "not_run_reason")
+	if nr := records[5]; nr[5] != "not run" || nr[reason] != notRunReason || records[1][reason] != "" {
+		t.Fatalf("the scenario not run reads status %q, reason %q; want \"not run\" and its reason", nr[5], nr[reason])
+	}
+	id := slices.Index(csvHeader, "scenario_id")
+	if got := records[6][id]; id != len(csvHeader)-1 || got != "q1-the-m5-bars-are-deleted-and-recovered-by-option-b" {
+		t.Fatalf("scenario_id column %d reads %q; want the last column, the stable id", id, got)
+	}
+	fault := slices.Index(csvHeader, "fault_at")
+	if got := records[1][fault]; got != "2026-11-27T10:16:11.000Z" {
+		t.Fatalf("fault_at reads %q; want RFC 3339 in UTC to the millisecond", got)
 	}
 }
 

@@ -70,7 +70,7 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 	out.printf("%s\n%s\n\n", paint(first, text.Bold), second)
 
 	t := newTerminalTable(summaryHeader)
-	t.AppendRows(summaryRows(run, paint))
+	t.AppendRows(summaryRows(run, paint, false))
 	t.SetColumnConfigs([]table.ColumnConfig{
 		{Number: 2, WidthMax: 32, WidthMaxEnforcer: text.WrapSoft}, {Number: 3, WidthMax: 24, WidthMaxEnforcer: text.WrapSoft},
 		{Number: 4, WidthMax: 18, WidthMaxEnforcer: text.WrapSoft}, {Number: 6, WidthMax: 20, WidthMaxEnforcer: text.WrapSoft},
@@ -101,7 +101,7 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 			out.printf("%s\n", l)
 		}
 		for _, e := range s.Evidence {
-			out.printf("evidence: %s: %s\n", e.Name, e.Detail)
+			out.printf("evidence: %s: %s\n", e.Name, indent(strings.TrimRight(e.Detail, "\n"), "  "))
 		}
 		if len(s.Phases) > 0 {
 			t := newTerminalTable(phaseHeader)

@@ -3,9 +3,18 @@
 // It is the single source every report is rendered from and the only thing
 // harness/report and harness/drplan read. It does no I/O beyond JSON
 // encoding, so a past run can always be re-rendered from its results.json.
+//
+// Units in results.json: every duration (a Seconds field: actual, target,
+// probe_interval, precision, worst_case, since_newest, observed, declared,
+// the cadences) is a number of seconds, rounded to the millisecond; every
+// time is RFC 3339 in UTC. A time that was not recorded is left out, and a
+// measure that was not taken is null (rto, rpo, rpo.newest_recovered):
+// never Go's zero time. docs/results.schema.json is the JSON Schema of the
+// file; SchemaVersion names its version.
 package result
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -23,8 +32,10 @@ const (
 )
 
 // SchemaVersion of results.json; raised whenever a field changes meaning
-// or is added.
-const SchemaVersion = 2
+// or is added. 3: scenarios carry id, feature and line; rto and rpo are
+// null when not measured, rpo.newest_recovered null when the measure has
+// no such time; a time not recorded is left out (never 0001-01-01).
+const SchemaVersion = 3
 
 // Run is one firedrill run: every scenario it executed.
 type Run struct {
@@ -36,8 +47,8 @@ type Run struct {
 	Cadences  map[string]Seconds `json:"cadences"`
 	System    string             `json:"system"`
 	Plan      string             `json:"plan"`
-	StartedAt time.Time          `json:"started_at"`
-	EndedAt   time.Time          `json:"ended_at"`
+	StartedAt time.Time          `json:"started_at,omitzero"`
+	EndedAt   time.Time          `json:"ended_at,omitzero"`
 	// PlanAudit is the plan's RPO promises against its own backups, read
 	// before anything ran (drplan.Audit), one line per row of its table.
 	PlanAudit []AuditLine `json:"plan_audit,omitempty"`
@@ -54,21 +65,30 @@ type AuditLine struct {
 
 // Scenario is the result of one drill scenario.
 type Scenario struct {
+	// ID is the scenario's stable id (StableID), the same from run to run
+	// while its drill and name stay; set when the run's results are written.
+	ID string `json:"id,omitempty"`
 	// Drill is "Q1".."Q4", or "S1" for the plan's code-corruption scenario.
 	Drill string `json:"drill"`
 	Name  string `json:"name"`
+	// Feature is the feature file the scenario was read from (relative to
+	// the repository when run inside one) and Line its line there (of an
+	// outline's example row); both unknown when not recorded.
+	Feature string `json:"feature,omitempty"`
+	Line    int    `json:"line,omitempty"`
 	// PlanRow is the row of the plan's RTO/RPO table this scenario measures.
-	PlanRow   string     `json:"plan_row"`
-	Status    Status     `json:"status"`
-	StartedAt time.Time  `json:"started_at"`
-	EndedAt   time.Time  `json:"ended_at"`
-	RTO       *RTO       `json:"rto,omitempty"`
-	RPO       *RPO       `json:"rpo,omitempty"`
-	Phases    []Phase    `json:"phases"`
-	Events    []Event    `json:"events,omitempty"`
-	Findings  []Finding  `json:"findings"`
-	Failures  []string   `json:"failures,omitempty"`
-	Evidence  []Evidence `json:"evidence,omitempty"`
+	PlanRow   string    `json:"plan_row"`
+	Status    Status    `json:"status"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	// RTO and RPO are null when the scenario did not measure them.
+	RTO      *RTO       `json:"rto"`
+	RPO      *RPO       `json:"rpo"`
+	Phases   []Phase    `json:"phases"`
+	Events   []Event    `json:"events,omitempty"`
+	Findings []Finding  `json:"findings"`
+	Failures []string   `json:"failures,omitempty"`
+	Evidence []Evidence `json:"evidence,omitempty"`
 	// NotRunReason is set with Status NotRun: the precondition that could
 	// not be met, and why.
 	NotRunReason string `json:"not_run_reason,omitempty"`
@@ -86,8 +106,8 @@ type RTO struct {
 	// about no time, so Actual leaves out the human time a real recovery
 	// spends on them.
 	ManualAutomated bool      `json:"manual_automated,omitempty"`
-	FaultAt         time.Time `json:"fault_at"`
-	VerifiedAt      time.Time `json:"verified_at"`
+	FaultAt         time.Time `json:"fault_at,omitzero"`
+	VerifiedAt      time.Time `json:"verified_at,omitzero"`
 	Met             bool      `json:"met"`
 }
 
@@ -101,9 +121,11 @@ type RPO struct {
 	// Basis says what the actual was measured from, in words.
 	Basis string `json:"basis"`
 	// NewestRecovered is the timestamp of the newest change present after
-	// recovery; FaultAt the moment the fault was injected.
-	NewestRecovered time.Time `json:"newest_recovered,omitempty"`
-	FaultAt         time.Time `json:"fault_at,omitempty"`
+	// recovery (in the data's own time: of market data, the bar's time),
+	// zero when the measure has none (a git RPO), and then null in JSON;
+	// FaultAt the moment the fault was injected.
+	NewestRecovered time.Time `json:"newest_recovered"`
+	FaultAt         time.Time `json:"fault_at,omitzero"`
 	Met             bool      `json:"met"`
 	// Uncertain counts orders whose outcome was unknown at the fault (sent,
 	// not yet filled): neither lost nor kept.
@@ -138,7 +160,7 @@ type Cycle struct {
 	Tag        string `json:"tag"`
 	// NewestSnapshot is the newest snapshot's time before the fault;
 	// SinceNewest the fault's distance from it.
-	NewestSnapshot time.Time `json:"newest_snapshot"`
+	NewestSnapshot time.Time `json:"newest_snapshot,omitzero"`
 	SinceNewest    Seconds   `json:"since_newest"`
 	// Observed is the interval between the two newest snapshots (0 when
 	// fewer than two were seen); Declared the cadence the deployment was
@@ -150,8 +172,8 @@ type Cycle struct {
 // Phase is one timed part of a scenario (fault, detect, restore, ...).
 type Phase struct {
 	Name      string    `json:"name"`
-	StartedAt time.Time `json:"started_at"`
-	EndedAt   time.Time `json:"ended_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
 	// Manual is true for a step the plan leaves to a person; Automated
 	// tells that firedrill did it instead of a person.
 	Manual    bool `json:"manual,omitempty"`
@@ -163,14 +185,14 @@ func (p Phase) Duration() time.Duration { return p.EndedAt.Sub(p.StartedAt) }
 
 // Event is one timestamped thing that happened during a scenario.
 type Event struct {
-	At     time.Time `json:"at"`
+	At     time.Time `json:"at,omitzero"`
 	Kind   string    `json:"kind"`
 	Detail string    `json:"detail,omitempty"`
 }
 
 // Finding is a line of the plan that did not work as written.
 type Finding struct {
-	At      time.Time `json:"at"`
+	At      time.Time `json:"at,omitzero"`
 	Step    string    `json:"step"`
 	Command string    `json:"command"`
 	Output  string    `json:"output"`
@@ -182,4 +204,18 @@ type Finding struct {
 type Evidence struct {
 	Name   string `json:"name"`
 	Detail string `json:"detail"`
+}
+
+// MarshalJSON writes newest_recovered as null when the measure has no such
+// time (a git RPO), never as Go's zero time.
+func (r RPO) MarshalJSON() ([]byte, error) {
+	type plain RPO // without this method
+	var newest *time.Time
+	if !r.NewestRecovered.IsZero() {
+		newest = &r.NewestRecovered
+	}
+	return json.Marshal(struct {
+		plain
+		NewestRecovered *time.Time `json:"newest_recovered"`
+	}{plain(r), newest})
 }

@@ -3,7 +3,9 @@ package result
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Human writes a duration the way a person reads it in a plan or a report:
@@ -101,4 +103,29 @@ func (r Run) Passed() bool {
 		}
 	}
 	return true
+}
+
+// StableID is the scenario's id across runs: its drill and name in lower
+// case, every run of other characters a dash ("q1-the-m5-bars-are-deleted-
+// and-recovered-by-option-a"). It is the ID the scenario was written with,
+// if any; it changes only when the scenario is renamed, as its history
+// does (reports/history.jsonl keys a scenario by drill and name too).
+func (s Scenario) StableID() string {
+	if s.ID != "" {
+		return s.ID
+	}
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(strings.TrimSpace(s.Drill + " " + s.Name)) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
 }

@@ -38,7 +38,7 @@ func LoadRun(root, ref string) (result.Run, string, error) {
 }
 
 // Formats a run can be rendered in.
-var Formats = []string{"terminal", "markdown", "html", "csv", "json"}
+var Formats = []string{"terminal", "markdown", "html", "csv", "junit", "json"}
 
 // Render writes a past run in one format, against the history in root.
 func Render(w io.Writer, root string, run result.Run, format string, color bool) error {
@@ -56,6 +56,10 @@ func Render(w io.Writer, root string, run result.Run, format string, color bool)
 		return report.HTML(w, run, opts)
 	case "csv":
 		return report.CSV(w, run)
+	case "junit":
+		// from results.json alone: junit.xml needs no step of the run
+		opts.Hostname = hostname()
+		return report.JUnit(w, run, opts)
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -24,8 +24,8 @@ import (
 	"firedrill/harness/profile"
 	"firedrill/harness/result"
 	"firedrill/harness/stack"
+	"firedrill/harness/syscheck"
 	"firedrill/harness/system"
-	"firedrill/steps"
 )
 
 // Options of a run.
@@ -41,6 +41,9 @@ type Options struct {
 	DryRun      bool
 	Operator    drill.Operator
 	Concurrency int
+	// Glue binds the features' Gherkin to the drills (package steps,
+	// steps.Glue); the harness itself never imports the steps.
+	Glue Glue
 	// TestingT makes every scenario a Go subtest.
 	TestingT *testing.T
 	// Output receives godog's pretty output and the progress lines.
@@ -59,6 +62,14 @@ type Outcome struct {
 	Status int
 	// Secrets the run generated, for checks that none leaked.
 	Secrets []string
+}
+
+// Glue is what a run needs of the step definitions: the check of the
+// features against the plan before anything starts, and godog's scenario
+// initializer for a suite.
+type Glue struct {
+	Preflight  func(features []string, tags string, plan *drplan.Plan) error
+	Initialize func(*drill.Suite) func(*godog.ScenarioContext)
 }
 
 // DefaultTags select every drill but the calibration one.
@@ -93,7 +104,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
-	if err := steps.Preflight(o.Features, o.Tags, plan); err != nil {
+	if o.Glue.Preflight == nil || o.Glue.Initialize == nil {
+		return nil, fmt.Errorf("%w: no step definitions: pass Options.Glue (steps.Glue)", ErrHarness)
+	}
+	if err := o.Glue.Preflight(o.Features, o.Tags, plan); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
 	runID := stack.NewRunID(time.Now())
@@ -127,6 +141,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
+	// The system file against its image (firedrill system check --static):
+	// one throwaway container, about a second.
+	if ps := syscheck.Static(ctx, sys); len(ps) > 0 {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, &system.Error{File: o.SystemPath, Problems: ps})
+	}
 	// Whatever happens below, this run's objects go.
 	defer func() {
 		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -143,10 +162,13 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			fmt.Fprintf(o.Output, "  %s\n", f.String())
 		}
 	}
-	format := fmt.Sprintf("pretty,junit:%s,cucumber:%s", filepath.Join(reportDir, "junit.xml"), filepath.Join(reportDir, "cucumber.json"))
+	// junit.xml and cucumber.json are written from what rec records and
+	// the run's results, with the other reports (Publish).
+	rec, recName := newRecorder(max(o.Concurrency, 1))
+	format := "pretty," + recName
 	status := godog.TestSuite{
 		Name:                "firedrill",
-		ScenarioInitializer: steps.Initialize(suite),
+		ScenarioInitializer: o.Glue.Initialize(suite),
 		Options: &godog.Options{
 			Format:         format,
 			Paths:          o.Features,
@@ -163,6 +185,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		display.stop()
 	}
 	out := &Outcome{Run: suite.Result(), ReportDir: reportDir, Status: status, Secrets: suite.Secrets()}
+	features := rec.Features()
+	annotate(&out.Run, features)
 	if status == 2 {
 		return out, fmt.Errorf("%w: godog rejected the features or options (see above)", ErrHarness)
 	}
@@ -170,8 +194,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, fmt.Errorf("%w: no scenario matched tags %q in %s", ErrHarness, o.Tags, strings.Join(o.Features, ", "))
 	}
 	// Results that cannot be written are still printed.
-	_, werr := suite.WriteResults()
-	if err := errors.Join(werr, Publish(out.Run, o.ReportsRoot, reportDir, o.Output, !o.NoColor)); err != nil {
+	werr := WriteResults(out.Run, reportDir)
+	if err := errors.Join(werr, Publish(out.Run, features, o.ReportsRoot, reportDir, o.Output, !o.NoColor)); err != nil {
 		return out, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
 	if o.UpdatePlan || o.DryRun {

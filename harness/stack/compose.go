@@ -99,7 +99,7 @@ func Compose(cfg Config, sec Secrets, o ComposeOptions) ([]byte, error) {
 	}
 	var started []string
 	for _, v := range svcs {
-		if !v.OnDemand && v.Role != RoleTraderunner {
+		if !v.OnDemand && v.Role != RolePrimary {
 			started = append(started, v.Role)
 		}
 	}
@@ -144,7 +144,7 @@ func Compose(cfg Config, sec Secrets, o ComposeOptions) ([]byte, error) {
 		if v.OnDemand {
 			cs.Profiles = []string{OnDemandProfile}
 		}
-		if v.Role == RoleTraderunner && len(started) > 0 {
+		if v.Role == RolePrimary && len(started) > 0 {
 			cs.DependsOn = map[string]composeDep{}
 			for _, r := range started {
 				cs.DependsOn[r] = composeDep{Condition: "service_started"}

@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"firedrill/harness/system"
+
 	"bytes"
 	"flag"
 	"os"
@@ -22,11 +24,15 @@ func composeConfig() (Config, Secrets) {
 			MinIO: "firedrill/minio:latest", Broker: "firedrill/broker:latest",
 			Traderunner: "firedrill/traderunner:latest", Base: "firedrill/base:latest",
 		},
-		TraderunnerEnv: map[string]string{"TR_TRADE_INTERVAL": "1s"},
-		BrokerEnv:      map[string]string{"BROKER_STEP_INTERVAL": "1s"},
-		HealthPort:     "8090/tcp",
-		GitRemote:      true,
-		Deadline:       30 * time.Second,
+		SystemEnv: map[string]string{"TR_TRADE_INTERVAL": "1s"},
+		Variables: system.Variables{
+			BrokerURL: system.Names{"TR_BROKER_URL", "TR_MOCK_BROKER_URL"}, Repository: system.Names{"RESTIC_REPOSITORY"},
+			CloudRepository: system.Names{"TR_CLOUD_REPOSITORY"}, Host: system.Names{"TR_HOST"},
+		},
+		BrokerEnv:  map[string]string{"BROKER_STEP_INTERVAL": "1s"},
+		HealthPort: "8090/tcp",
+		GitRemote:  &system.GitRemote{Root: "/srv/git", Repository: "traderunner.git"},
+		Deadline:   30 * time.Second,
 	}
 	sec := Secrets{MinIOUser: "fduser", MinIOPassword: "minio-pass", ResticPassword: "restic-pass"}
 	return cfg, sec
@@ -35,8 +41,8 @@ func composeConfig() (Config, Secrets) {
 func TestComposeGolden(t *testing.T) {
 	cfg, sec := composeConfig()
 	got, err := Compose(cfg, sec, ComposeOptions{
-		Entrypoints:  map[string][]string{RoleTraderunner: {"bash", "-c", "export MODE=paper; TR_MODE=$MODE make start && exec traderunner init"}},
-		Healthchecks: map[string]string{RoleTraderunner: "make health-check | grep -q 'Mode: PAPER' && " + ReadyOverNetwork(Services(cfg, sec))},
+		Entrypoints:  map[string][]string{RolePrimary: {"bash", "-c", "export MODE=paper; TR_MODE=$MODE make start && exec traderunner init"}},
+		Healthchecks: map[string]string{RolePrimary: "make health-check | grep -q 'Mode: PAPER' && " + ReadyOverNetwork(Services(cfg, sec))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +123,7 @@ func TestComposeMatchesDefinition(t *testing.T) {
 
 func TestComposeNoHealthchecks(t *testing.T) {
 	cfg, sec := composeConfig()
-	b, err := Compose(cfg, sec, ComposeOptions{NoHealthchecks: true, Healthchecks: map[string]string{RoleTraderunner: "true"}})
+	b, err := Compose(cfg, sec, ComposeOptions{NoHealthchecks: true, Healthchecks: map[string]string{RolePrimary: "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +134,7 @@ func TestComposeNoHealthchecks(t *testing.T) {
 
 func TestComposeEscapesDollar(t *testing.T) {
 	cfg, sec := composeConfig()
-	cfg.TraderunnerEnv = map[string]string{"X": "a$b"}
+	cfg.SystemEnv = map[string]string{"X": "a$b"}
 	b, err := Compose(cfg, sec, ComposeOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 	const scenario = "blast-radius"
 	start := func(runID string) *tc.DockerContainer {
 		c, err := tc.Run(ctx, baseImage,
-			tc.WithLabels(map[string]string{LabelRun: runID, LabelScenario: scenario, LabelRole: RoleTraderunner, LabelOwner: Owner()}),
+			tc.WithLabels(map[string]string{LabelRun: runID, LabelScenario: scenario, LabelRole: RolePrimary, LabelOwner: Owner()}),
 			tc.WithEntrypoint("sleep", "infinity"),
 			tc.WithExposedPorts(portHealth),
 		)
@@ -62,18 +62,18 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 		return c
 	}
 	foreign := start(other)
-	s := &Stack{cfg: Config{RunID: mine, Scenario: scenario}, containers: map[string]*tc.DockerContainer{RoleTraderunner: foreign}}
+	s := &Stack{cfg: Config{RunID: mine, Scenario: scenario}, containers: map[string]*tc.DockerContainer{RolePrimary: foreign}}
 
 	acts := map[string]func() error{
 		"exec": func() error {
-			_, err := s.Exec(ctx, RoleTraderunner, "", "touch /tmp/touched", nil)
+			_, err := s.Exec(ctx, RolePrimary, "", "touch /tmp/touched", nil)
 			return err
 		},
-		"copy in":  func() error { return s.CopyIn(ctx, RoleTraderunner, "/tmp/touched", []byte("x"), 0o644) },
-		"copy out": func() error { _, err := s.CopyOut(ctx, RoleTraderunner, "/etc/hostname"); return err },
-		"signal":   func() error { return s.Signal(ctx, RoleTraderunner, "SIGKILL") },
-		"endpoint": func() error { _, err := s.Endpoint(ctx, RoleTraderunner, portHealth); return err },
-		"remove":   func() error { return s.Remove(ctx, RoleTraderunner) },
+		"copy in":  func() error { return s.CopyIn(ctx, RolePrimary, "/tmp/touched", []byte("x"), 0o644) },
+		"copy out": func() error { _, err := s.CopyOut(ctx, RolePrimary, "/etc/hostname"); return err },
+		"signal":   func() error { return s.Signal(ctx, RolePrimary, "SIGKILL") },
+		"endpoint": func() error { _, err := s.Endpoint(ctx, RolePrimary, portHealth); return err },
+		"remove":   func() error { return s.Remove(ctx, RolePrimary) },
 	}
 	for name, act := range acts {
 		t.Run(name, func(t *testing.T) {
@@ -101,18 +101,18 @@ func TestActionsOnAnotherRunsContainerAreRefused(t *testing.T) {
 
 	// The same actions on this run's own container go ahead.
 	own := start(mine)
-	s.containers[RoleTraderunner] = own
-	if r, err := s.Exec(ctx, RoleTraderunner, "", "echo ok", nil); err != nil || strings.TrimSpace(r.Output) != "ok" {
+	s.containers[RolePrimary] = own
+	if r, err := s.Exec(ctx, RolePrimary, "", "echo ok", nil); err != nil || strings.TrimSpace(r.Output) != "ok" {
 		t.Fatalf("exec on this run's container: %q, %v", r.Output, err)
 	}
 	// With a local engine, firedrill reaches containers on loopback only.
 	if dh := os.Getenv("DOCKER_HOST"); dh == "" || strings.HasPrefix(dh, "unix://") {
-		ep, err := s.Endpoint(ctx, RoleTraderunner, portHealth)
+		ep, err := s.Endpoint(ctx, RolePrimary, portHealth)
 		if err != nil || !strings.HasPrefix(ep, "127.0.0.1:") {
 			t.Fatalf("endpoint of this run's container = %q, %v: want 127.0.0.1:<port>", ep, err)
 		}
 	}
-	if err := s.Remove(ctx, RoleTraderunner); err != nil {
+	if err := s.Remove(ctx, RolePrimary); err != nil {
 		t.Fatalf("remove this run's container: %v", err)
 	}
 }
@@ -131,11 +131,11 @@ func TestExecEndsAtItsDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Stack{cfg: Config{RunID: runID, Scenario: "exec"}, containers: map[string]*tc.DockerContainer{RoleTraderunner: c}}
+	s := &Stack{cfg: Config{RunID: runID, Scenario: "exec"}, containers: map[string]*tc.DockerContainer{RolePrimary: c}}
 	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = s.Exec(dctx, RoleTraderunner, "", "sleep 60", nil)
+	_, err = s.Exec(dctx, RolePrimary, "", "sleep 60", nil)
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("exec of a hung command returned after %s, want about 0.5 s", took)
 	}

@@ -68,25 +68,25 @@ func (s *Stack) services() []Service {
 			Ready: Readiness{HTTPPath: "/healthz", Every: readyPoll},
 		},
 	}
-	if cfg.GitRemote {
+	if g := cfg.GitRemote; g != nil {
 		out = append(out, Service{
 			Role:        RoleGitRemote,
 			Image:       cfg.Images.Traderunner,
-			Entrypoint:  []string{"git", "daemon", "--verbose", "--reuseaddr", "--export-all", "--base-path=/srv/git", "/srv/git"},
-			Ready:       Readiness{Log: "Ready to rumble"},
-			Healthcheck: []string{"CMD", "git", "ls-remote", "git://127.0.0.1/traderunner.git"},
+			Entrypoint:  []string{"git", "daemon", "--verbose", "--reuseaddr", "--export-all", "--base-path=" + g.Root, g.Root},
+			Ready:       Readiness{Log: "Ready to rumble"}, // git daemon's own line once it listens
+			Healthcheck: []string{"CMD", "git", "ls-remote", "git://127.0.0.1/" + g.Repository},
 		})
 	}
-	primary := s.TraderunnerEnv()
-	primary["TR_HOST"] = "primary"
+	primary := s.SystemEnv()
+	cfg.Variables.Host.Env(primary, "primary")
 	out = append(out, Service{
-		Role:  RoleTraderunner,
+		Role:  RolePrimary,
 		Image: cfg.Images.Traderunner,
 		Env:   primary,
 		Port:  cfg.HealthPort,
 	})
-	backup := s.TraderunnerEnv()
-	backup["TR_HOST"] = "backup-server"
+	backup := s.SystemEnv()
+	cfg.Variables.Host.Env(backup, "backup-server")
 	out = append(out, Service{
 		Role:       RoleBackupServer,
 		Image:      cfg.Images.Base,

@@ -22,13 +22,14 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"firedrill/harness/probe"
+	"firedrill/harness/system"
 )
 
 // Roles of the containers of a stack; each is also the container's network alias.
 const (
 	RoleMinIO        = "minio"
 	RoleBroker       = "broker"
-	RoleTraderunner  = "traderunner"
+	RolePrimary      = "primary"
 	RoleGitRemote    = "gitremote"
 	RoleBackupServer = "backup-server"
 )
@@ -67,17 +68,21 @@ type Config struct {
 	RunID    string
 	Scenario string
 	Images   Images
-	// TraderunnerEnv is the system's and profile's environment for the
-	// traderunner; the stack adds the wiring and the secrets.
-	TraderunnerEnv map[string]string
+	// SystemEnv is the system's and profile's environment for the drilled
+	// deployment, under the system's names; the stack adds the wiring and
+	// the secrets under the names Variables gives.
+	SystemEnv map[string]string
+	// Variables are the names the deployment reads the wiring under.
+	Variables system.Variables
 	// BrokerEnv is the profile's environment for the broker.
 	BrokerEnv map[string]string
 	// HealthPort is the system's health port in Docker's notation
-	// ("8090/tcp"), published for firedrill's health probe on the primary
+	// ("80/tcp"), published for firedrill's health probe on the primary
 	// and the backup server; none is published when empty.
 	HealthPort string
-	// GitRemote starts a git daemon serving the deployment repository.
-	GitRemote bool
+	// GitRemote starts a git daemon serving the system image's bare
+	// repositories (none when nil).
+	GitRemote *system.GitRemote
 	// Deadline bounds each container's start (default 60 s).
 	Deadline time.Duration
 	Log      io.Writer
@@ -256,20 +261,28 @@ func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer,
 	return s.run(ctx, v.Role, v.Image, opts...)
 }
 
-// TraderunnerEnv is the full environment the traderunner gets: the
-// system's and profile's settings, the wiring and the secrets.
-func (s *Stack) TraderunnerEnv() map[string]string {
+// Repository is the URL of a backup repository (BucketBackup or
+// BucketCloud) as the containers of the stack reach it.
+func Repository(bucket string) string {
+	return "s3:http://" + RoleMinIO + ":9000/" + bucket
+}
+
+// BrokerURL is the broker's URL as the containers of the stack reach it.
+const BrokerURL = "http://" + RoleBroker + ":8080"
+
+// SystemEnv is the full environment the drilled deployment gets: the
+// system's and profile's settings, then the wiring and the secrets under
+// the names the system file gives.
+func (s *Stack) SystemEnv() map[string]string {
 	env := map[string]string{}
-	maps.Copy(env, s.cfg.TraderunnerEnv)
-	maps.Copy(env, map[string]string{
-		"TR_BROKER_URL":         "http://" + RoleBroker + ":8080",
-		"TR_MOCK_BROKER_URL":    "http://" + RoleBroker + ":8080",
-		"RESTIC_REPOSITORY":     "s3:http://" + RoleMinIO + ":9000/" + BucketBackup,
-		"TR_CLOUD_REPOSITORY":   "s3:http://" + RoleMinIO + ":9000/" + BucketCloud,
-		"RESTIC_PASSWORD":       s.Secrets.ResticPassword,
-		"AWS_ACCESS_KEY_ID":     s.Secrets.MinIOUser,
-		"AWS_SECRET_ACCESS_KEY": s.Secrets.MinIOPassword,
-	})
+	maps.Copy(env, s.cfg.SystemEnv)
+	v := s.cfg.Variables
+	v.BrokerURL.Env(env, BrokerURL)
+	v.Repository.Env(env, Repository(BucketBackup))
+	v.CloudRepository.Env(env, Repository(BucketCloud))
+	v.Password().Env(env, s.Secrets.ResticPassword)
+	v.AccessKey().Env(env, s.Secrets.MinIOUser)
+	v.SecretKey().Env(env, s.Secrets.MinIOPassword)
 	return env
 }
 

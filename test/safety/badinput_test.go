@@ -71,7 +71,7 @@ func TestBadInput(t *testing.T) {
 				}
 				return []string{"--system", p}
 			},
-			want: []string{"check system description", "commands: missing health_check, kill_trading"}},
+			want: []string{"check system description", "commands.health_check: missing", "commands.kill_trading: missing", "variables.broker_url: missing"}},
 		{name: "Docker unreachable", env: []string{"DOCKER_HOST=unix:///nonexistent/docker.sock"},
 			want: []string{"Docker is not reachable", "DOCKER_HOST=unix:///nonexistent/docker.sock", "start the Docker engine"}},
 		{name: "system naming a missing image", docker: true,

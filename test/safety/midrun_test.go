@@ -39,7 +39,7 @@ func containerOf(t *testing.T, runID, role string) string {
 // release lets a scenario waiting at its "wait for the test" step go on.
 func release(t *testing.T, runID string) {
 	t.Helper()
-	docker(t, "exec", containerOf(t, runID, "traderunner"), "touch", "/tmp/firedrill-test-go-on")
+	docker(t, "exec", containerOf(t, runID, "primary"), "touch", "/tmp/firedrill-test-go-on")
 }
 
 // waitForTest is a runbook step that waits (at most 60 s) until the test
