@@ -83,6 +83,9 @@ poll() {
 step() {
   local name=$1 script t0 rc=0
   script=$(cat)
+  # the placeholder firedrill fills: the file the fault damaged
+  script=${script//<file>/${FILE:-}}
+  if [[ -n ${EXPECT:-} ]]; then script+=$'\n'$EXPECT; fi
   t0=$(now_us)
   run "set -eo pipefail
 $script" || rc=$?
@@ -151,16 +154,27 @@ q1)
   run "rm -rf artifacts/data_m5"
   poll fail check "make data:validate"
   event failure_observed "$poll_at"
-  plan_step "restore from backup (option A)" <<'FEATURE' ||
-restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data && cp -r /tmp/restore/data/* data/
+  plan_step "plan scenario 2 step 2" <<'FEATURE' ||
+restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path /opt/trading/traderunner/data
+cp -r /tmp/restore/data/* data/
 FEATURE
     step "restore artifacts/data_m5 from the newest data snapshot that validates" <<'FEATURE'
-for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do rm -rf /tmp/restore; restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 || continue; test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 || continue; rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored; rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5; make data:validate && break; echo "snapshot $id does not pass make data:validate: trying the one before"; done
+for id in $(restic -r "$RESTIC_REPOSITORY" snapshots --tag data --compact | grep -oE '^[0-9a-f]{8}' | tac); do
+rm -rf /tmp/restore
+restic -r "$RESTIC_REPOSITORY" restore "$id" --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5 || continue
+test -d /tmp/restore/opt/trading/traderunner/artifacts/data_m5 || continue
+# the folder goes back whole (copied beside it, then renamed), so the running ingest never sees half of it
+rm -rf artifacts/data_m5.restored && cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/data_m5.restored
+rm -rf artifacts/data_m5 && mv artifacts/data_m5.restored artifacts/data_m5
+make data:validate && break
+echo "snapshot $id does not pass make data:validate: trying the one before"
+done
 FEATURE
   verified_by "make data:validate"
   ;;
 q2)
   # Q2, "configs/risk.yml" is overwritten with broken YAML.
+  FILE=configs/risk.yml
   start_in paper
   fault
   run "printf 'guards:\n  enabled: true\n  max_daily_loss: [1000\n' > configs/risk.yml"
@@ -170,17 +184,32 @@ q2)
     exit 1
   fi
   event failure_observed "$(now_us)"
-  plan_step "restore from the stable tag" <<'FEATURE' ||
+  plan_step "plan scenario 1 step 1" <<'FEATURE'
+cd /opt/trading/traderunner
+FEATURE
+  plan_step "plan scenario 1 step 2" <<'FEATURE'
 git status
+FEATURE
+  plan_step "plan scenario 1 step 3" <<'FEATURE' ||
 git checkout v1.0-stable
-make test
 FEATURE
-    step "roll the file back from git" <<'FEATURE'
+    step "roll the damaged file back from git" <<'FEATURE'
 git checkout main 2>/dev/null || git checkout -
-git checkout HEAD -- configs/risk.yml
-make test
+git checkout HEAD -- <file>
 FEATURE
-  start_in paper
+  plan_step "plan scenario 1 step 4" <<'FEATURE' ||
+make test
+make health-check
+FEATURE
+    step "roll back, start, then verify" <<'FEATURE'
+git checkout main 2>/dev/null || git checkout -
+git checkout HEAD -- <file>
+make test
+# the health check needs the traderunner running: start it in paper mode first
+TR_MODE=paper make start
+make health-check
+FEATURE
+  poll ok healthy_in paper
   verified_by "make health-check"
   ;;
 q3)
@@ -194,11 +223,16 @@ q3)
   poll fail healthy
   event failure_observed "$poll_at"
   note_positions
-  plan_step "restore latest state" <<'FEATURE' ||
-restic -r "$RESTIC_REPOSITORY" snapshots
-restic -r "$RESTIC_REPOSITORY" restore latest --target /tmp/restore --path artifacts/state
+  plan_step "plan scenario 3 step 2" <<'FEATURE'
+cat artifacts/state/positions.json
+cat artifacts/state/pending_orders.json
 FEATURE
-    step "restore the newest state snapshot" <<'FEATURE'
+  # Step 3 holds a <snapshot-id> for the operator: its one command runs,
+  # then the corrected step.
+  plan_step "plan scenario 3 step 3" <<'FEATURE' || true
+restic -r "$RESTIC_REPOSITORY" snapshots
+FEATURE
+  step "restore the newest state snapshot" <<'FEATURE'
 rm -rf /tmp/restore
 restic -r "$RESTIC_REPOSITORY" restore latest --tag state --target /tmp/restore
 FEATURE
@@ -206,15 +240,23 @@ FEATURE
 cp -a /tmp/restore/opt/trading/traderunner/artifacts/state/. artifacts/state/
 make reconcile
 FEATURE
-  start_in paper
-  step "verify positions in paper mode" <<'FEATURE'
-make health-check
+  plan_step "plan scenario 3 step 5" <<'FEATURE' ||
+git checkout v1.0-stable
+TR_MODE=live make start
+FEATURE
+    step "restart in paper mode on the release it ran" <<'FEATURE'
+git checkout main 2>/dev/null || git checkout -
+TR_MODE=paper make start
+FEATURE
+  poll ok healthy_in paper
+  plan_step "plan scenario 3 step 6" <<'FEATURE'
 make verify:positions
 FEATURE
-  step "stop paper mode" <<'FEATURE'
+  step "switch to live" <<'FEATURE'
 make stop
+TR_MODE=live make start
 FEATURE
-  start_in live
+  poll ok healthy_in live
   verified_by "$(
     cat <<'FEATURE'
 make verify:positions && make health-check | grep 'Mode: LIVE'
@@ -247,44 +289,59 @@ q4)
     --env-file "$FD_BACKUP_ENV_FILE" -p 8090 --entrypoint sleep "$FD_BACKUP_IMAGE" infinity >/dev/null
   server=${prefix}backup-server
   hport=$(host_port "$server" 8090/tcp)
+  # The release on the server, as firedrill stages it.
+  docker exec "$server" mkdir -p /tmp/firedrill-install
+  docker cp "${prefix}gitremote:/usr/local/bin/traderunner" - | docker cp - "$server:/tmp/firedrill-install/"
   echo "phase provision_backup_server $(secs "$t0") $(secs "$(now_us)")"
-  plan_step "clone the repository" <<'FEATURE' || true
+  plan_step "plan scenario 4 step 1" <<'FEATURE' ||
+cd /opt/trading
+git clone git://gitremote/traderunner.git
+cd traderunner
+FEATURE
+    step "create the folder, then clone" <<'FEATURE'
 mkdir -p /opt/trading && cd /opt/trading
 git clone git://gitremote/traderunner.git
+cd traderunner
 FEATURE
-  plan_step "restore data from the cloud backup" <<'FEATURE' ||
-cd /opt/trading/traderunner
-restic -r "$TR_CLOUD_REPOSITORY" snapshots
-restic -r "$TR_CLOUD_REPOSITORY" restore latest --target .
-# what the plan expects to find after it:
+  EXPECT=$(
+    cat <<'FEATURE'
 test -f artifacts/state/positions.json && test -d artifacts/data_m5
 FEATURE
-    step "restore the newest data and state snapshots from the cloud" <<'FEATURE'
+  )
+  plan_step "plan scenario 4 step 2" <<'FEATURE' ||
+restic -r "$TR_CLOUD_REPOSITORY" snapshots
+restic -r "$TR_CLOUD_REPOSITORY" restore latest --target .
+FEATURE
+    EXPECT= step "restore the newest data and state snapshots from the cloud" <<'FEATURE'
 rm -rf /tmp/restore
 restic -r "$TR_CLOUD_REPOSITORY" restore latest --tag data --target /tmp/restore
 restic -r "$TR_CLOUD_REPOSITORY" restore latest --tag state --target /tmp/restore
 cp -a /tmp/restore/opt/trading/traderunner/. /opt/trading/traderunner/
 FEATURE
-  # Install dependencies: the release copied from the image, then installed.
-  t0=$(now_us)
-  docker exec "$server" mkdir -p /tmp/firedrill-install
-  docker cp "${prefix}gitremote:/usr/local/bin/traderunner" - | docker cp - "$server:/tmp/firedrill-install/"
-  run "set -eo pipefail
-install -m 0755 /tmp/firedrill-install/traderunner /usr/local/bin/traderunner && traderunner selftest"
-  echo "phase install_dependencies $(secs "$t0") $(secs "$(now_us)")"
+  EXPECT=
+  plan_step "plan scenario 4 step 3" <<'FEATURE'
+install -m 0755 /tmp/firedrill-install/traderunner /usr/local/bin/traderunner && traderunner selftest
+FEATURE
   note_positions
   step "reconcile with the broker" <<'FEATURE'
 make reconcile
 FEATURE
-  start_in paper
+  plan_step "plan scenario 4 step 6" <<'FEATURE'
+TR_MODE=paper make start
+FEATURE
+  poll ok healthy_in paper
   step "verify in paper mode" <<'FEATURE'
 make health-check
 make verify:positions
 FEATURE
-  step "stop paper mode" <<'FEATURE'
-make stop
+  plan_step "plan scenario 4 step 7" <<'FEATURE' ||
+TR_MODE=live make start
 FEATURE
-  start_in live
+    step "stop paper mode, then start live" <<'FEATURE'
+make stop
+TR_MODE=live make start
+FEATURE
+  poll ok healthy_in live
   verified_by "$(
     cat <<'FEATURE'
 make verify:positions && make health-check | grep 'Mode: LIVE'

@@ -3,7 +3,8 @@
 // A run flows down the layers, and each layer is one folder:
 //
 //   - runner: one run end to end. It checks the input (features, tags,
-//     plan, system, images), sweeps what killed runs left, runs the
+//     plan, system, images), the step definitions it is given (package
+//     steps binds them; the harness never imports it), sweeps what killed runs left, runs the
 //     features with godog, writes results.json and the reports, appends
 //     the history, and writes the plan's actuals when asked.
 //   - drill: one scenario's front end, the only package steps/ calls. It
@@ -16,8 +17,14 @@
 //   - timeline: events in, RTO and RPO out; pure, clock passed in.
 //   - result: the result model, the one thing reports and the plan read.
 //   - report: terminal, Markdown, HTML, CSV and history, from a result.
-//   - drplan: targets read from, and actuals written to, the DR plan.
-//   - profile: the pace (ci, quarterly); system: what is drilled.
+//   - drplan: the DR plan: targets read from its table and actuals written
+//     back, its runbook (the numbered steps of its procedures, which the
+//     drills run as the plan says them), the features' references to it
+//     checked for drift, and the corrections a run proved as a patch.
+//   - profile: the pace (ci, quarterly); system: what is drilled, every
+//     fact of it (image, home, ports, variable names, commands, and the
+//     substitutions of the plan's words); syscheck: a system file checked
+//     against its image (firedrill system check).
 //   - images: the offline image builds.
 //   - bench: the benchmark behind `make bench`.
 //

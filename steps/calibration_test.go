@@ -90,7 +90,7 @@ func checkCalibrated(t *testing.T, reportDir string, sc result.Scenario) {
 	if sc.RTO == nil {
 		t.Fatalf("%s: no RTO measured: %v", sc.Name, sc.Failures)
 	}
-	truth, err := trueOutage(filepath.Join(drill.LogDir(reportDir, sc.Name), "traderunner-app.log"))
+	truth, err := trueOutage(filepath.Join(drill.LogDir(reportDir, sc.Name), "app.log"))
 	if err != nil {
 		t.Fatalf("%s: %v", sc.Name, err)
 	}
@@ -154,7 +154,7 @@ func TestCalibrationLoss(t *testing.T) {
 				t.Fatalf("want one scenario with a measured RPO, got %+v", out.Run.Scenarios)
 			}
 			sc := out.Run.Scenarios[0]
-			truth, err := knownLoss(filepath.Join(drill.LogDir(out.ReportDir, sc.Name), "traderunner-app.log"))
+			truth, err := knownLoss(filepath.Join(drill.LogDir(out.ReportDir, sc.Name), "app.log"))
 			if err != nil {
 				t.Fatal(err)
 			}

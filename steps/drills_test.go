@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"firedrill/harness/drplan"
 	"firedrill/harness/report/reportcheck"
+	"firedrill/harness/result"
 	"firedrill/harness/runner"
 	"firedrill/steps"
 )
@@ -113,6 +115,9 @@ func drillSystem(ctx context.Context, t *testing.T, system, tagExpr string) {
 	if len(out.Secrets) == 0 {
 		t.Fatal("the run reports no generated secrets: the check below would prove nothing")
 	}
+	// The corrections the run proved, applied to a copy of the plan: the
+	// features still follow it, and it needs no further correction.
+	checkPlanPatch(t, out.Run)
 	// The reports CI tools read, checked against those tools' schemas.
 	notChecked, err := reportcheck.Dir(out.ReportDir)
 	if err != nil {
@@ -197,3 +202,48 @@ type dockerErr struct {
 }
 
 func (e *dockerErr) Error() string { return e.err.Error() + ": " + e.out }
+
+// checkPlanPatch applies a run's proposed plan patch to a copy of the plan
+// and checks the loop closes on paper: the copy still satisfies every
+// feature's reference (plan check) and proposes nothing more. (make drill
+// PLAN=<that copy> then runs without a finding; README, "The plan is the
+// runbook".)
+func checkPlanPatch(t *testing.T, run result.Run) {
+	t.Helper()
+	fixes := drplan.FixesFromRun(run)
+	if len(fixes) == 0 {
+		return
+	}
+	if run.PlanPatch == "" {
+		t.Errorf("the run proved %d correction(s) of the plan but its results carry no plan patch", len(fixes))
+	}
+	src, err := os.ReadFile(*plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched, diff, err := drplan.ProposeFix(*plan, src, fixes)
+	if err != nil {
+		t.Fatalf("propose the plan patch: %v", err)
+	}
+	if diff != run.PlanPatch {
+		t.Errorf("the results' plan patch differs from the one proposed now")
+	}
+	copyPath := filepath.Join(t.TempDir(), "dr-plan.md")
+	if err := os.WriteFile(copyPath, patched, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := drplan.Parse(copyPath)
+	if err != nil {
+		t.Fatalf("the patched plan does not parse: %v", err)
+	}
+	problems, _, err := steps.PlanCheck([]string{*feats}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range problems {
+		t.Errorf("after the patch: %s", pr)
+	}
+	if _, again, err := drplan.ProposeFix(copyPath, patched, fixes); err != nil || again != "" {
+		t.Errorf("the patched plan still gets a patch (%v):\n%s", err, again)
+	}
+}

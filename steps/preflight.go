@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/cucumber/godog"
+
+	"firedrill/harness/drplan"
 	messages "github.com/cucumber/messages/go/v34"
 )
 
@@ -45,16 +47,15 @@ func Preflight(paths []string, tags string, plan RowChecker) error {
 		}
 	}
 	var rows []string
+	var byScenario [][]drplan.FeatureStep
 	scenarios := 0
 	for _, f := range selected {
 		lines := stepLines(f.GherkinDocument)
 		for _, p := range f.Pickles {
 			scenarios++
-			for _, st := range p.Steps {
-				at := f.Uri
-				if len(st.AstNodeIds) > 0 && lines[st.AstNodeIds[0]] > 0 {
-					at = fmt.Sprintf("%s:%d", f.Uri, lines[st.AstNodeIds[0]])
-				}
+			fsteps := pickleSteps(f.Uri, lines, p)
+			for _, fs := range fsteps {
+				at, st := fs.At, fs
 				matches := Match(st.Text)
 				switch {
 				case len(matches) == 0:
@@ -65,6 +66,7 @@ func Preflight(paths []string, tags string, plan RowChecker) error {
 					rows = append(rows, regexp.MustCompile(measuresRow).FindStringSubmatch(st.Text)[1])
 				}
 			}
+			byScenario = append(byScenario, fsteps)
 		}
 	}
 	if scenarios == 0 {
@@ -84,10 +86,76 @@ func Preflight(paths []string, tags string, plan RowChecker) error {
 			errs = append(errs, err)
 		}
 	}
+	// Every plan step a feature names is in the plan as the feature says,
+	// and the plan's commands are those its corrected steps were written for.
+	if rb, ok := plan.(interface{ Runbook() drplan.Runbook }); ok {
+		for _, p := range RunbookProblems(rb.Runbook(), byScenario) {
+			errs = append(errs, errors.New(p))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("check features before the drill:\n%w", err)
 	}
 	return nil
+}
+
+// RunbookProblems checks every scenario's references to the plan's
+// runbook (drplan.Runbook.Check), each problem once.
+func RunbookProblems(rb drplan.Runbook, scenarios [][]drplan.FeatureStep) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, steps := range scenarios {
+		for _, p := range rb.Check(steps) {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// PlanCheck is `firedrill plan check`: every reference of the features in
+// paths to the plan's runbook, checked against the plan as it is. It
+// returns the problems (none when the plan and the features agree) and how
+// many plan steps the features name.
+func PlanCheck(paths []string, plan *drplan.Plan) (problems []string, named int, err error) {
+	feats, err := godog.TestSuite{Options: &godog.Options{Paths: paths}}.RetrieveFeatures()
+	if err != nil {
+		return nil, 0, fmt.Errorf("parse features: %w: correct the Gherkin at the line:column shown", err)
+	}
+	var byScenario [][]drplan.FeatureStep
+	refs := map[drplan.StepRef]bool{}
+	for _, f := range feats {
+		lines := stepLines(f.GherkinDocument)
+		for _, p := range f.Pickles {
+			fsteps := pickleSteps(f.Uri, lines, p)
+			for _, st := range fsteps {
+				if r, ok := drplan.ParseRef(st.Text); ok {
+					refs[r] = true
+				}
+			}
+			byScenario = append(byScenario, fsteps)
+		}
+	}
+	return RunbookProblems(plan.Runbook(), byScenario), len(refs), nil
+}
+
+// pickleSteps are a scenario's steps with their file:line and doc string.
+func pickleSteps(uri string, lines map[string]int64, p *messages.Pickle) []drplan.FeatureStep {
+	out := make([]drplan.FeatureStep, 0, len(p.Steps))
+	for _, st := range p.Steps {
+		at := uri
+		if len(st.AstNodeIds) > 0 && lines[st.AstNodeIds[0]] > 0 {
+			at = fmt.Sprintf("%s:%d", uri, lines[st.AstNodeIds[0]])
+		}
+		doc := ""
+		if st.Argument != nil && st.Argument.DocString != nil {
+			doc = st.Argument.DocString.Content
+		}
+		out = append(out, drplan.FeatureStep{At: at, Text: st.Text, Doc: doc})
+	}
+	return out
 }
 
 // stepLines maps each step's AST id to its line in the feature file.

@@ -59,7 +59,29 @@ func Initialize(suite *drill.Suite) func(*godog.ScenarioContext) {
 			}
 			return ctx, nil
 		})
+		g.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
+			if sc, err := scenario(ctx); err == nil {
+				sc.StepStarting(st.Text)
+			}
+			return ctx, nil
+		})
 		register(g)
+	}
+}
+
+// withRef adapts a scenario method taking a plan step reference.
+func withRef(fn func(context.Context, *drill.Scenario, int, int, string) error) func(context.Context, string, string, string) error {
+	return func(ctx context.Context, num, proc, title string) error {
+		sc, err := scenario(ctx)
+		if err != nil {
+			return err
+		}
+		n, err1 := strconv.Atoi(num)
+		p, err2 := strconv.Atoi(proc)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		return fn(ctx, sc, p, n, title)
 	}
 }
 
@@ -182,10 +204,41 @@ func register(g stepper) {
 	g.Step(`^the failure shows: the health check goes red$`, on(func(ctx context.Context, sc *drill.Scenario) error { return sc.ObserveHealthRed(ctx) }))
 	g.Step(`^the failure shows: a restart fails$`, on(func(ctx context.Context, sc *drill.Scenario) error { return sc.ObserveRestartFails(ctx) }))
 
-	// The recovery, as the runbook says it.
-	g.Step(`^the operator runs the plan's step "([^"]+)":$`, withScript(func(ctx context.Context, sc *drill.Scenario, n, s string) error { return sc.PlanStep(ctx, n, s) }))
-	g.Step(`^where that step failed, the operator runs the corrected step "([^"]+)":$`,
-		withScript(func(ctx context.Context, sc *drill.Scenario, n, s string) error { return sc.CorrectedStep(ctx, n, s) }))
+	// The recovery, as the plan says it today: its steps read from the plan.
+	g.Step(`^the operator runs `+drplan.RefPattern+`$`, withRef(func(ctx context.Context, sc *drill.Scenario, p, n int, t string) error {
+		return sc.RunPlanStep(ctx, p, n, t)
+	}))
+	g.Step(`^the operator runs `+drplan.RefPattern+`, expecting:$`, func(ctx context.Context, num, proc, title string, doc *godog.DocString) error {
+		return withRef(func(ctx context.Context, sc *drill.Scenario, p, n int, t string) error {
+			return sc.RunPlanStepExpecting(ctx, p, n, t, doc.Content)
+		})(ctx, num, proc, title)
+	})
+	g.Step(`^where that step failed, the operator runs the corrected step "([^"]+)", `+drplan.CorrectedPattern+`:$`,
+		func(ctx context.Context, name, fp string, doc *godog.DocString) error {
+			sc, err := scenario(ctx)
+			if err != nil {
+				return err
+			}
+			return sc.CorrectPlanStep(ctx, name, fp, doc.Content)
+		})
+	g.Step(`^the failure shows: `+drplan.RefPattern+`, fails$`, withRef(func(ctx context.Context, sc *drill.Scenario, p, n int, t string) error {
+		return sc.ObservePlanStepFails(ctx, p, n, t)
+	}))
+	g.Step(`^the recovery is verified by `+drplan.RefPattern+`$`, withRef(func(ctx context.Context, sc *drill.Scenario, p, n int, t string) error {
+		return sc.VerifiedByPlanStep(ctx, p, n, t)
+	}))
+	g.Step(`^that carries out `+drplan.RefPattern+`$`, withRef(func(_ context.Context, sc *drill.Scenario, p, n int, t string) error {
+		return sc.CarriedOut(p, n, t)
+	}))
+	g.Step(`^`+drplan.RefPattern+`, is not drilled: (.+)$`, func(ctx context.Context, num, proc, title, why string) error {
+		return withRef(func(_ context.Context, sc *drill.Scenario, p, n int, t string) error {
+			return sc.NotDrilled(p, n, t, why)
+		})(ctx, num, proc, title)
+	})
+	g.Step(`^the traderunner is healthy in (paper|live) mode$`,
+		withText(func(ctx context.Context, sc *drill.Scenario, mode string) error { return sc.AwaitMode(ctx, mode) }))
+
+	// The recovery, in firedrill's own words.
 	g.Step(`^the operator runs "([^"]+)":$`, withScript(func(ctx context.Context, sc *drill.Scenario, n, s string) error { return sc.Step(ctx, n, s) }))
 	g.Step(`^the operator starts the traderunner in (paper|live) mode$`,
 		withText(func(ctx context.Context, sc *drill.Scenario, mode string) error { return sc.StartIn(ctx, mode) }))

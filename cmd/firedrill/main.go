@@ -78,6 +78,8 @@ func usage() {
   firedrill report [RUN|latest] [--format terminal|markdown|html|csv|json]
   firedrill plan diff|update [RUN|latest] [--plan PATH]
   firedrill plan audit [--plan PATH]   (the RPO targets the plan's own backups cannot keep)
+  firedrill plan check [--plan PATH] [--features DIR]   (the features' plan steps against the plan as it reads)
+  firedrill plan fix [RUN|latest] [--plan PATH] [--apply]   (the run's corrections as a patch of the plan)
   firedrill images [--cold]
   firedrill clean [--run ID | --all]   (default: what killed runs left)
   firedrill system check [--system PATH] [--static]

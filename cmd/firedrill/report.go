@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -35,11 +34,19 @@ func report(args []string) (int, error) {
 // plan shows (diff) or writes (update) a past run's actuals in the plan, or
 // audits the plan's RPO promises against its own backups (audit).
 func plan(args []string) (int, error) {
-	if len(args) == 0 || (args[0] != "diff" && args[0] != "update" && args[0] != "audit") {
-		return exitHarness, errors.New("plan: use 'firedrill plan diff [RUN]', 'firedrill plan update [RUN]' or 'firedrill plan audit'")
+	if len(args) == 0 {
+		return exitHarness, errPlanUsage
 	}
-	if args[0] == "audit" {
+	switch args[0] {
+	case "audit":
 		return auditPlan(args[1:])
+	case "check":
+		return checkPlan(args[1:])
+	case "fix":
+		return fixPlan(args[1:])
+	case "diff", "update":
+	default:
+		return exitHarness, errPlanUsage
 	}
 	fs := flag.NewFlagSet("plan "+args[0], flag.ContinueOnError)
 	planPath := fs.String("plan", "docs/dr-plan.md", "DR plan with the RTO/RPO Summary table")

@@ -6,11 +6,16 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"firedrill/harness/drplan"
+	"firedrill/harness/system"
 )
 
 // TestScriptCommandsAreTheFeatures holds bench/plain_recovery.sh to the
-// features: every command it copies from them (between <<'FEATURE' and
-// FEATURE) must be in a feature as it stands, outline examples filled in.
+// features and the plan: every command it copies (between <<'FEATURE' and
+// FEATURE) must be in a feature as it stands (outline examples filled in)
+// or a step of the plan's runbook, mapped to the reference deployment by
+// its system file, as firedrill runs them.
 // When a feature's recovery changes, the script must change with it, or
 // the RTO comparison would compare different work.
 func TestScriptCommandsAreTheFeatures(t *testing.T) {
@@ -22,12 +27,26 @@ func TestScriptCommandsAreTheFeatures(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("find features: %v (%d files)", err, len(files))
 	}
+	ref, err := system.Load(filepath.Join("..", "..", "systems", "reference.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := drplan.Parse(filepath.Join("..", "..", "docs", "dr-plan.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var texts []string
+	for _, st := range plan.Runbook().Steps {
+		if st.Procedure > 0 {
+			texts = append(texts, normalize(ref.Local(st.Script())))
+		}
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		b = []byte(ref.Local(string(b)))
 		// A `\|` in a Gherkin table cell is a `|` in the command.
 		texts = append(texts, expandOutlines(strings.ReplaceAll(string(b), `\|`, "|"))...)
 	}

@@ -15,6 +15,7 @@ import (
 // DeleteDir deletes a directory of the deployment.
 func (sc *Scenario) DeleteDir(ctx context.Context, dir string) error {
 	dir = sc.local(dir)
+	sc.damaged = dir
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -25,6 +26,7 @@ func (sc *Scenario) DeleteDir(ctx context.Context, dir string) error {
 // TruncateFile cuts a file of the deployment to n bytes.
 func (sc *Scenario) TruncateFile(ctx context.Context, file string, n int64) error {
 	file = sc.local(file)
+	sc.damaged = file
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -35,6 +37,7 @@ func (sc *Scenario) TruncateFile(ctx context.Context, file string, n int64) erro
 // FlipBit flips one bit in the middle of a file of the deployment.
 func (sc *Scenario) FlipBit(ctx context.Context, file string) error {
 	file = sc.local(file)
+	sc.damaged = file
 	if err := sc.strikeLate(ctx, dataBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
@@ -45,6 +48,7 @@ func (sc *Scenario) FlipBit(ctx context.Context, file string) error {
 // Overwrite replaces a file's content.
 func (sc *Scenario) Overwrite(ctx context.Context, file, what string, content []byte) error {
 	file = sc.local(file)
+	sc.damaged = file
 	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Overwrite(shell{sc}, file, what, content))
 }
@@ -52,6 +56,7 @@ func (sc *Scenario) Overwrite(ctx context.Context, file, what string, content []
 // SetYAMLValue sets a key of a YAML file to a value that is valid YAML.
 func (sc *Scenario) SetYAMLValue(ctx context.Context, file, key, value string) error {
 	file = sc.local(file)
+	sc.damaged = file
 	sc.recordGitBefore(ctx)
 	f, err := fault.SetYAMLValue(shell{sc}, file, key, value)
 	if err != nil {
@@ -132,6 +137,26 @@ func (sc *Scenario) FailOverToBackupServer(ctx context.Context) error {
 		return sc.fail(fmt.Errorf("start backup server: %w", err))
 	}
 	sc.server = stack.RoleBackupServer
+	// The release the system's install command installs is on the
+	// server, as a release is before anyone runs the plan's install step.
+	if err := sc.stageRelease(ctx); err != nil {
+		return sc.fail(err)
+	}
+	return nil
+}
+
+// stageRelease copies the files install_from names from the system's image
+// into /tmp/firedrill-install on the current server.
+func (sc *Scenario) stageRelease(ctx context.Context) error {
+	for _, f := range sc.suite.opts.System.InstallFrom {
+		b, err := sc.stack.CopyOut(ctx, stack.RoleGitRemote, f)
+		if err != nil {
+			return fmt.Errorf("stage the release: %w", err)
+		}
+		if err := sc.stack.CopyIn(ctx, sc.server, "/tmp/firedrill-install/"+path.Base(f), b, 0o755); err != nil {
+			return fmt.Errorf("stage the release: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -144,14 +169,8 @@ func (sc *Scenario) InstallSoftware(ctx context.Context) error {
 	sys := sc.suite.opts.System
 	end := sc.tl.Phase("install dependencies")
 	defer end()
-	for _, f := range sys.InstallFrom {
-		b, err := sc.stack.CopyOut(ctx, stack.RoleGitRemote, f)
-		if err != nil {
-			return sc.fail(fmt.Errorf("install dependencies: %w", err))
-		}
-		if err := sc.stack.CopyIn(ctx, sc.server, "/tmp/firedrill-install/"+path.Base(f), b, 0o755); err != nil {
-			return sc.fail(fmt.Errorf("install dependencies: %w", err))
-		}
+	if err := sc.stageRelease(ctx); err != nil {
+		return sc.fail(err)
 	}
 	r, err := sc.exec(ctx, "set -eo pipefail\n"+sys.Command("install"), nil)
 	if err != nil {
@@ -260,6 +279,7 @@ const clockSlack = time.Second
 // AppendLine appends a line to a file, as a bad merge or deploy leaves one.
 func (sc *Scenario) AppendLine(ctx context.Context, file, line string) error {
 	file = sc.local(file)
+	sc.damaged = file
 	sc.recordGitBefore(ctx)
 	return sc.inject(ctx, fault.Append(shell{sc}, file, line))
 }

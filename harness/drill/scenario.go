@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"firedrill/harness/drplan"
 	"firedrill/harness/fault"
 	"firedrill/harness/probe"
 	"firedrill/harness/result"
@@ -32,7 +33,6 @@ type Scenario struct {
 	faults             []fault.Fault
 	recoveryDeadline   time.Time
 	lastPlanStepFailed bool
-	lastPlanStep       string
 
 	mu       sync.Mutex
 	findings []result.Finding
@@ -51,6 +51,14 @@ type Scenario struct {
 	notRun string
 	// cycle is the backup cycle the fault struck in (strikeLate).
 	cycle *result.Cycle
+	// planSteps: what the scenario did with the plan's runbook steps;
+	// lastPlanRef the plan step a corrected step corrects; damaged the
+	// file the fault damaged (a corrected step's <file>); prevStep the
+	// Gherkin step before the current one.
+	planSteps   []result.PlanStepOutcome
+	lastPlanRef *drplan.Step
+	damaged     string
+	prevStep    string
 }
 
 // beforeFault is what existed when the fault struck, for the RPO.
@@ -394,7 +402,11 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 
 // ObserveFailing waits until a command fails: the fault has bitten.
 func (sc *Scenario) ObserveFailing(ctx context.Context, command string) error {
-	command = sc.local(command)
+	return sc.observeFailing(ctx, sc.local(command))
+}
+
+// observeFailing is ObserveFailing of a command already mapped.
+func (sc *Scenario) observeFailing(ctx context.Context, command string) error {
 	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
 		r, err := sc.exec(ctx, command, nil)
 		if err != nil {
@@ -451,50 +463,6 @@ func (sc *Scenario) observed(o probe.Outcome, err error, never, what string) err
 	return sc.fail(sc.tl.ProofOfFault())
 }
 
-// PlanStep runs a step of the plan as written. When it fails, the failure
-// is recorded as a finding (command and output) and the scenario goes on:
-// the feature decides whether a corrected step follows.
-func (sc *Scenario) PlanStep(ctx context.Context, name, script string) error {
-	script = sc.local(script)
-	r, err := sc.runStep(ctx, name, script)
-	sc.lastPlanStep = name
-	if err != nil {
-		return err
-	}
-	sc.lastPlanStepFailed = r.Code != 0
-	if r.Code != 0 {
-		sc.mu.Lock()
-		sc.findings = append(sc.findings, result.Finding{
-			At: r.Finished.UTC(), Step: name, Command: strings.TrimSpace(script),
-			Output: fmt.Sprintf("exit %d: %s", r.Code, lastLines(r.Output, 12)),
-		})
-		sc.mu.Unlock()
-		sc.logf("FINDING: plan step %q failed as written (exit %d): %s", name, r.Code, lastLines(r.Output, 1))
-		return nil
-	}
-	sc.logf("plan step %q done in %s", name, r.Finished.Sub(r.Started).Round(time.Millisecond))
-	return nil
-}
-
-// CorrectedStep runs only when the plan step before it failed, and must
-// succeed; the finding records the correction.
-func (sc *Scenario) CorrectedStep(ctx context.Context, name, script string) error {
-	if !sc.lastPlanStepFailed {
-		sc.tl.Mark("step_skipped", name+": the plan's step worked as written")
-		return nil
-	}
-	if err := sc.Step(ctx, name, script); err != nil {
-		return err
-	}
-	sc.mu.Lock()
-	if n := len(sc.findings); n > 0 {
-		sc.findings[n-1].Resolution = "continued with the corrected step " + quote(name) + ": " + strings.TrimSpace(script)
-	}
-	sc.mu.Unlock()
-	sc.lastPlanStepFailed = false
-	return nil
-}
-
 // Step runs a runbook step that must succeed.
 func (sc *Scenario) Step(ctx context.Context, name, script string) error {
 	script = sc.local(script)
@@ -546,14 +514,13 @@ func (sc *Scenario) StartIn(ctx context.Context, mode string) error {
 // Check runs a runbook check that must pass, polling at the probe interval
 // until it does or the recovery limit passes.
 func (sc *Scenario) Check(ctx context.Context, command string) (probe.Outcome, error) {
-	o, _, err := sc.check(ctx, command)
+	o, _, err := sc.check(ctx, sc.local(command))
 	return o, err
 }
 
 // check is Check that also returns how long the run of the command that
 // passed took: part of the precision of an RTO it ends.
 func (sc *Scenario) check(ctx context.Context, command string) (probe.Outcome, time.Duration, error) {
-	command = sc.local(command)
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
 	limit := time.Until(sc.recoveryDeadline)
@@ -582,6 +549,11 @@ func (sc *Scenario) check(ctx context.Context, command string) (probe.Outcome, t
 // VerifiedBy is the runbook's final check: when it passes the recovery is
 // verified, and the RTO ends.
 func (sc *Scenario) VerifiedBy(ctx context.Context, command string) error {
+	return sc.verifiedBy(ctx, sc.local(command))
+}
+
+// verifiedBy is VerifiedBy of a command already mapped.
+func (sc *Scenario) verifiedBy(ctx context.Context, command string) error {
 	o, took, err := sc.check(ctx, command)
 	if err != nil {
 		return err
@@ -715,6 +687,7 @@ func (sc *Scenario) Result() result.Scenario {
 		Failures:     append([]string(nil), sc.failures...),
 		Evidence:     append([]result.Evidence(nil), sc.evidence...),
 		NotRunReason: sc.notRun,
+		PlanSteps:    append([]result.PlanStepOutcome(nil), sc.planSteps...),
 	}
 }
 

@@ -46,6 +46,7 @@ type Progress interface {
 type Suite struct {
 	opts    Options
 	plan    *drplan.Plan
+	runbook drplan.Runbook
 	audit   drplan.AuditReport
 	images  stack.Images
 	started time.Time
@@ -85,7 +86,7 @@ func NewSuite(ctx context.Context, o Options) (*Suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Suite{opts: o, plan: plan, audit: audit, images: imgs, started: time.Now().UTC()}, nil
+	return &Suite{opts: o, plan: plan, runbook: plan.Runbook(), audit: audit, images: imgs, started: time.Now().UTC()}, nil
 }
 
 // Audit is the plan's promises against its own backups (drplan.Audit).
@@ -113,6 +114,8 @@ func (s *Suite) Result() result.Run {
 	return result.Run{
 		SchemaVersion: result.SchemaVersion,
 		PlanAudit:     auditLines(s.audit),
+		Runbook:       runbookRefs(s.runbook),
+		Substitutions: substitutions(s.opts.System),
 		RunID:         s.opts.RunID,
 		Profile:       s.opts.Profile.Name,
 		Cadences:      s.opts.Profile.ResultCadences(),
@@ -174,6 +177,25 @@ func auditLines(a drplan.AuditReport) []result.AuditLine {
 	var out []result.AuditLine
 	for _, f := range a.Findings {
 		out = append(out, result.AuditLine{Row: f.Row, Verdict: f.Verdict.String(), Text: f.String()})
+	}
+	return out
+}
+
+// runbookRefs lists every numbered step of the plan's procedures.
+func runbookRefs(rb drplan.Runbook) []result.PlanRef {
+	var out []result.PlanRef
+	for _, s := range rb.Steps {
+		if s.Procedure > 0 {
+			out = append(out, planRef(s))
+		}
+	}
+	return out
+}
+
+func substitutions(sys *system.System) []result.Substitution {
+	var out []result.Substitution
+	for _, s := range sys.Substitutions {
+		out = append(out, result.Substitution{Plan: s.Plan, Here: s.Here})
 	}
 	return out
 }

@@ -102,10 +102,35 @@ func (s Step) OperatorLines() []RunbookLine {
 // Script is the step's commands as one script, one command a line.
 func (s Step) Script() string { return strings.Join(s.Commands(), "\n") }
 
-// Fingerprint is a short hash of the step's commands (spacing normalised),
-// by which a feature's corrected step says which version of the step it
-// corrects.
-func (s Step) Fingerprint() string { return Fingerprint(s.Script()) }
+// Fingerprint is a short hash of the step's command lines (spacing
+// normalised): its commands, and the lines an operator runs by hand (a
+// command with a placeholder, an ssh hop), not its comments. A feature's
+// corrected step names by it the version of the step it corrects.
+func (s Step) Fingerprint() string { return Fingerprint(s.CommandLines()) }
+
+// Corrects says whether a corrected script is what the step now reads:
+// its command lines (placeholders included, hops and comments not) are the
+// script's, spacing aside. A plan patched with a correction reads so.
+func (s Step) Corrects(script string) bool {
+	var lines []string
+	for _, l := range s.Lines {
+		if l.Kind == Command || len(l.Placeholders) > 0 {
+			lines = append(lines, l.Text)
+		}
+	}
+	return Fingerprint(strings.Join(lines, "\n")) == Fingerprint(CommandsOf(script))
+}
+
+// CommandLines are the lines Fingerprint hashes, one a line.
+func (s Step) CommandLines() string {
+	var lines []string
+	for _, l := range s.Lines {
+		if l.Kind == Command || len(l.Placeholders) > 0 || sshRe.MatchString(l.Text) {
+			lines = append(lines, l.Text)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
 
 // Fingerprint hashes a script with its spacing normalised.
 func Fingerprint(script string) string {

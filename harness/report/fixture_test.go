@@ -65,6 +65,17 @@ func fixtureRun() result.Run {
 			{Row: "Data corruption", Verdict: "broken", Text: `RPO of "Data corruption" (line 73: 5 min) cannot be kept: its data backup of "Market data" (line 21) is daily: up to 24 h lost`},
 			{Row: "Live system failure", Verdict: "kept", Text: `RPO of "Live system failure" (line 74: 1 min) is kept: its state backup runs every 60 s: up to 60 s lost, margin 0 s`},
 		},
+		Runbook: []result.PlanRef{
+			{Procedure: 2, Step: 1, Title: "Identify corrupted files", Line: 128, EndLine: 130, Fingerprint: "caae54ed"},
+			{Procedure: 2, Step: 2, Title: "Option A: Restore from backup", Line: 131, EndLine: 137, Fingerprint: "261541a3"},
+			{Procedure: 2, Step: 3, Title: "Option B: Re-fetch from source", Line: 138, EndLine: 140, Fingerprint: "38acd40e"},
+			{Procedure: 2, Step: 4, Title: "Verify", Line: 141, EndLine: 142, Fingerprint: "caae54ed"},
+		},
+		Substitutions: []result.Substitution{
+			{Plan: "/home/mirko/data/workspace/droid/traderunner", Here: "/opt/trading/traderunner"},
+			{Plan: "/backup/traderunner", Here: `"$RESTIC_REPOSITORY"`},
+		},
+		PlanPatch: "--- a/docs/dr-plan.md\n+++ b/docs/dr-plan.md\n@@ -129,9 +129,10 @@\n make data:validate\n \n # 2. Option A: Restore from backup\n-restic -r /backup/traderunner restore latest \\\n-    --target /tmp/restore \\\n-    --path /home/mirko/data/workspace/droid/traderunner/data\n-\n-cp -r /tmp/restore/data/* data/\n+# Corrected by firedrill: as written this step failed in drill Q1 (run 20261127T101500Z-ab12).\n+rm -rf /tmp/restore\n+restic -r /backup/traderunner restore latest --tag data --target /tmp/restore\n+cp -a /tmp/restore/home/mirko/data/workspace/droid/traderunner/artifacts/data_m5 artifacts/\n \n # 3. Option B: Re-fetch from source\n make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31\n",
 		Scenarios: []result.Scenario{
 			{
 				Drill: "Q1", Name: "Data corruption: restore from the latest backup (option A)", PlanRow: "Data corruption",
@@ -81,6 +92,11 @@ func fixtureRun() result.Run {
 					phase("validate data", q1Fault, 160*time.Second, 192*time.Second, false, false),
 				},
 				Events: events(q1Fault, 4*time.Second, 192*time.Second),
+				PlanSteps: []result.PlanStepOutcome{
+					{PlanRef: result.PlanRef{Procedure: 2, Step: 1, Title: "Identify corrupted files", Line: 128, EndLine: 130, Fingerprint: "caae54ed"}, Outcome: "ran as written, failed as the fault predicts"},
+					{PlanRef: result.PlanRef{Procedure: 2, Step: 2, Title: "Option A: Restore from backup", Line: 131, EndLine: 137, Fingerprint: "261541a3"}, Outcome: "failed as written; the corrected step passed"},
+					{PlanRef: result.PlanRef{Procedure: 2, Step: 4, Title: "Verify", Line: 141, EndLine: 142, Fingerprint: "caae54ed"}, Outcome: "ran as written, passed"},
+				},
 				Findings: []result.Finding{{
 					At: q1Fault.Add(161 * time.Second), Step: "Verify: Data SLAs pass", Command: "make data:validate",
 					Output:     "make: *** No rule to make target 'data:validate'.  Stop.\n",

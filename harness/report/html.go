@@ -257,6 +257,8 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 		b.WriteString("</section>\n")
 	}
 
+	htmlRunbook(&b, run)
+
 	for i, s := range run.Scenarios {
 		id := fmt.Sprintf("scenario-%d", i+1)
 		fmt.Fprintf(&b, "<section class=\"scenario\" id=\"%s\">\n<h2>%s <span class=\"badge %s\">%s</span></h2>\n",

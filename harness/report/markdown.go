@@ -91,6 +91,8 @@ func Markdown(w io.Writer, run result.Run, opts Options) error {
 			run.Profile, thresholdText(opts), markdownTable(trendHeader, rows))
 	}
 
+	markdownRunbook(out, run)
+
 	for _, s := range run.Scenarios {
 		markdownScenario(out, s)
 	}

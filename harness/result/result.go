@@ -52,7 +52,16 @@ type Run struct {
 	// PlanAudit is the plan's RPO promises against its own backups, read
 	// before anything ran (drplan.Audit), one line per row of its table.
 	PlanAudit []AuditLine `json:"plan_audit,omitempty"`
-	Scenarios []Scenario  `json:"scenarios"`
+	// Runbook is every numbered step of the plan's procedures as the run
+	// read them, for the coverage table; Substitutions how the plan's
+	// words were mapped to the drilled deployment.
+	Runbook []PlanRef `json:"runbook,omitempty"`
+	// PlanPatch is the unified diff of the plan's runbook that the run's
+	// findings propose (firedrill plan fix): each step that failed as
+	// written replaced by its corrected commands; "" when none.
+	PlanPatch     string         `json:"plan_patch,omitempty"`
+	Substitutions []Substitution `json:"substitutions,omitempty"`
+	Scenarios     []Scenario     `json:"scenarios"`
 }
 
 // AuditLine is one row of the plan audit.
@@ -92,6 +101,9 @@ type Scenario struct {
 	// NotRunReason is set with Status NotRun: the precondition that could
 	// not be met, and why.
 	NotRunReason string `json:"not_run_reason,omitempty"`
+	// PlanSteps are the plan's runbook steps the scenario touched, in the
+	// order it did.
+	PlanSteps []PlanStepOutcome `json:"plan_steps,omitempty"`
 }
 
 // RTO is a measured recovery time against its target.
@@ -198,6 +210,41 @@ type Finding struct {
 	Output  string    `json:"output"`
 	// Resolution says what the drill did instead (a corrected step), if anything.
 	Resolution string `json:"resolution,omitempty"`
+	// PlanStep is the step of the plan's runbook that failed as written,
+	// when the feature named one; Corrected the corrected commands that
+	// passed, in the plan's own words, and CorrectedName the corrected
+	// step's name: what `firedrill plan fix` proposes for the plan.
+	PlanStep      *PlanRef `json:"plan_step,omitempty"`
+	Corrected     string   `json:"corrected,omitempty"`
+	CorrectedName string   `json:"corrected_name,omitempty"`
+}
+
+// PlanRef names a numbered step of the plan's runbook: its scenario
+// (procedure) and number, its title, its lines in the plan, and the
+// fingerprint of its commands as the run read them.
+type PlanRef struct {
+	Procedure   int    `json:"procedure"`
+	Step        int    `json:"step"`
+	Title       string `json:"title"`
+	Line        int    `json:"line"`
+	EndLine     int    `json:"end_line"`
+	Fingerprint string `json:"fingerprint"`
+}
+
+// PlanStepOutcome is what a scenario did with a step of the plan: ran it
+// as written (passed or failed), corrected it, did an operator step its
+// own way, or left it out (and why).
+type PlanStepOutcome struct {
+	PlanRef
+	Outcome string `json:"outcome"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Substitution is one of the system file's mappings of the plan's words
+// to the drilled deployment's.
+type Substitution struct {
+	Plan string `json:"plan"`
+	Here string `json:"here"`
 }
 
 // Evidence is a named observation that backs a measured value.

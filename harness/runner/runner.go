@@ -193,6 +193,16 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if len(out.Run.Scenarios) == 0 {
 		return out, fmt.Errorf("%w: no scenario matched tags %q in %s", ErrHarness, o.Tags, strings.Join(o.Features, ", "))
 	}
+	// The plan patch the findings propose, carried in the reports.
+	if fixes := drplan.FixesFromRun(out.Run); len(fixes) > 0 {
+		if src, err := os.ReadFile(o.PlanPath); err == nil {
+			if _, diff, err := drplan.ProposeFix(o.PlanPath, src, fixes); err == nil {
+				out.Run.PlanPatch = diff
+			} else {
+				fmt.Fprintf(o.Output, "firedrill: propose a plan patch: %v\n", err)
+			}
+		}
+	}
 	// Results that cannot be written are still printed.
 	werr := WriteResults(out.Run, reportDir)
 	if err := errors.Join(werr, Publish(out.Run, features, o.ReportsRoot, reportDir, o.Output, !o.NoColor)); err != nil {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"firedrill/harness/drplan"
 )
 
 // TestLoadDesk: the second layout of the stand-in (images/desk) loads, and
@@ -55,9 +57,10 @@ func TestLoadDesk(t *testing.T) {
 	}
 }
 
-// TestDeskRunbook: every Q1-Q4 feature, mapped through the desk's
-// substitutions, names nothing of the reference deployment, and the
-// lines that must become the desk's do.
+// TestDeskRunbook: every Q1-Q4 feature and every step of the plan's four
+// procedures, mapped through the desk's substitutions, names nothing of
+// the plan's hosts or the reference deployment, and the lines that must
+// become the desk's do.
 func TestDeskRunbook(t *testing.T) {
 	desk, err := Load("../../systems/desk.yml")
 	if err != nil {
@@ -67,27 +70,39 @@ func TestDeskRunbook(t *testing.T) {
 	if err != nil || len(files) < 4 {
 		t.Fatalf("find the Q1-Q4 features: %v, %v", files, err)
 	}
-	reference := regexp.MustCompile(`/opt/trading|artifacts/|\bmake [a-z]|\$RESTIC_REPOSITORY|\$TR_|traderunner\.git`)
+	texts := map[string]string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, line := range strings.Split(desk.Local(string(b)), "\n") {
-			if m := reference.FindString(line); m != "" {
-				t.Errorf("%s:%d: %q is still the reference's on the desk: %s", filepath.Base(f), i+1, m, strings.TrimSpace(line))
+		texts[filepath.Base(f)] = string(b)
+	}
+	plan, err := drplan.Parse("../../docs/dr-plan.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Runbook().Steps {
+		if s.Procedure > 0 {
+			texts[s.Ref()] = s.Script()
+		}
+	}
+	foreign := regexp.MustCompile(`/opt/trading|/home/mirko|/backup/traderunner|s3\.amazonaws|github\.com|pip install|artifacts/|\bmake [a-z]|\$RESTIC_REPOSITORY|\$TR_|traderunner\.git|cd traderunner`)
+	for name, text := range texts {
+		for i, line := range strings.Split(desk.Local(text), "\n") {
+			if m := foreign.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q is not the desk's: %s", name, i+1, m, strings.TrimSpace(line))
 			}
 		}
 	}
 	for plan, here := range map[string]string{
-		"mkdir -p /opt/trading && cd /opt/trading\ngit clone git://gitremote/traderunner.git": "mkdir -p /srv && cd /srv\ngit clone git://gitremote/desk.git",
-		"cp -a /tmp/restore/opt/trading/traderunner/. /opt/trading/traderunner/":              "cp -a /tmp/restore/srv/desk/. /srv/desk/",
-		"/tmp/restore/opt/trading/traderunner/artifacts/state":                                "/tmp/restore/srv/desk/var/state",
-		`restic -r "$TR_CLOUD_REPOSITORY" restore latest --target .`:                          `restic -r "$DESK_OFFSITE_REPO" restore latest --target .`,
-		"make verify:positions && make health-check | grep 'Mode: LIVE'":                      "bin/ctl positions-check && bin/ctl status | grep 'Mode: LIVE'",
-		"make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31":                           "bin/ctl fetch START_DATE=2024-01-01 END_DATE=2024-12-31",
-		"git checkout v1.0-stable\nmake test":                                                 "git checkout v1.0-stable\nbin/ctl check-config",
-		"flock artifacts/run/data.lock cp -a x artifacts/":                                    "flock var/run/data.lock cp -a x var/",
+		"cd /opt/trading\ngit clone https://github.com/CyberForge275/traderunner.git\ncd traderunner": "cd /srv\ngit clone git://gitremote/desk.git\ncd desk",
+		"cp -a /tmp/restore/home/mirko/data/workspace/droid/traderunner/. /opt/trading/traderunner/":  "cp -a /tmp/restore/srv/desk/. /srv/desk/",
+		"/tmp/restore/home/mirko/data/workspace/droid/traderunner/artifacts/state":                    "/tmp/restore/srv/desk/var/state",
+		"restic -r s3:s3.amazonaws.com/traderunner-backup restore latest --target .":                  `restic -r "$DESK_OFFSITE_REPO" restore latest --target .`,
+		"make verify:positions && make health-check | grep 'Mode: LIVE'":                              "bin/ctl positions-check && bin/ctl status | grep 'Mode: LIVE'",
+		"make data:fetch START_DATE=2024-01-01 END_DATE=2024-12-31":                                   "bin/ctl fetch START_DATE=2024-01-01 END_DATE=2024-12-31",
+		"git checkout v1.0-stable\nTR_MODE=live make start":                                           "git checkout v1.0-stable\nbin/ctl start live",
 	} {
 		if got := desk.Local(plan); got != here {
 			t.Errorf("Local(%q) = %q, want %q", plan, got, here)

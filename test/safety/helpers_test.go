@@ -401,7 +401,7 @@ Feature: a recovery that takes its time
   Scenario: config broken, restore takes long
     When "configs/risk.yml" is overwritten with broken YAML
     Then the failure shows: a restart fails
-    When the operator runs the plan's step "restore slowly":
+    When the operator runs "restore slowly":
       """
       sleep 600
       """

@@ -112,7 +112,8 @@ func TestMinIOUnreachableMidDrill(t *testing.T) {
 // (its config object replaced by a key file) before the data is lost. The
 // plan's restore fails as written; the drill records restic's reason as a
 // finding and falls back, as the corrected step says, to the off-site
-// (cloud) repository; the recovery is verified.
+// (cloud) repository; the recovery is verified. The plan's step runs as
+// the plan (docs/dr-plan.md, scenario 2 step 2) writes it.
 func TestCorruptedResticRepository(t *testing.T) {
 	needDocker(t)
 	t.Parallel()
@@ -120,17 +121,12 @@ func TestCorruptedResticRepository(t *testing.T) {
   Scenario: restore while the primary repository is damaged
 ` + waitForTest + `    When the "artifacts/data_m5" directory is deleted
     Then the failure shows: "make data:validate" fails
-    When the operator runs the plan's step "restore from the primary repository":
+    When the operator runs step 2 of scenario 2 in the plan, "Option A: Restore from backup"
+    And where that step failed, the operator runs the corrected step "restore from the off-site repository", written for plan commands 261541a3:
       """
       rm -rf /tmp/restore
-      restic -r "$RESTIC_REPOSITORY" restore latest --tag data --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5
-      cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/
-      """
-    And where that step failed, the operator runs the corrected step "restore from the off-site repository":
-      """
-      rm -rf /tmp/restore
-      restic -r "$TR_CLOUD_REPOSITORY" restore latest --tag data --target /tmp/restore --include /opt/trading/traderunner/artifacts/data_m5
-      cp -a /tmp/restore/opt/trading/traderunner/artifacts/data_m5 artifacts/
+      restic -r s3:s3.amazonaws.com/traderunner-backup restore latest --tag data --target /tmp/restore --include /home/mirko/data/workspace/droid/traderunner/artifacts/data_m5
+      cp -a /tmp/restore/home/mirko/data/workspace/droid/traderunner/artifacts/data_m5 artifacts/
       """
     Then the recovery is verified by "make data:validate"
 `})
