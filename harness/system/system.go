@@ -25,7 +25,7 @@ import (
 // Actions every system must describe.
 var Actions = []string{
 	"start", "stop", "health_check", "kill_trading",
-	"state_newest", "data_newest", "positions", "snapshots", "install",
+	"state_newest", "data_newest", "positions", "snapshots",
 }
 
 // OptionalActions may be described; a drill that needs one and finds none
@@ -33,7 +33,11 @@ var Actions = []string{
 // one in flight when it kills the trading process, whatever the market
 // does); it must return once the order is posted to the broker. app_log
 // prints the tail of the deployment's own log, kept with a drill's logs.
-var OptionalActions = []string{"place_order", "app_log"}
+// install installs the release on a fresh server for the step "the
+// operator installs the dependencies", where a plan has no install step of
+// its own (the team's plan has one: its pip install, mapped by a
+// substitution).
+var OptionalActions = []string{"place_order", "app_log", "install"}
 
 // ActionHelp says what each action must do, for errors and the guide.
 var ActionHelp = map[string]string{

@@ -31,11 +31,16 @@ fi
 if [ -z "$mirror" ]; then
   log "no Debian mirror found in /etc/apt: set DEBIAN_MIRROR=http://<mirror>/debian"; exit 1
 fi
-if ! command -v debootstrap >/dev/null; then
-  log "debootstrap is missing and no registry answers: run 'apt-get install -y debootstrap' (as root)"; exit 1
-fi
 if [ "$(id -u)" != 0 ]; then
-  log "debootstrap needs root: run 'sudo make images'"; exit 1
+  log "no registry answers and debootstrap needs root: run 'sudo make images' (or 'sudo make test'), or make debian:bookworm-slim pullable"; exit 1
+fi
+if ! command -v debootstrap >/dev/null; then
+  # As root, what the base needs from Debian is installed here, once.
+  log "debootstrap is missing: installing it (apt-get install -y debootstrap)"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } 2>&1 | tail -n 5 >&2 ||
+    ! command -v debootstrap >/dev/null; then
+    log "could not install debootstrap with apt-get: install it by hand ('apt-get install -y debootstrap') and run again"; exit 1
+  fi
 fi
 
 root=$(mktemp -d /tmp/firedrill-base.XXXXXX)
