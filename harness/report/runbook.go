@@ -36,8 +36,10 @@ func shortOutcome(o string) string {
 	return o
 }
 
-// coverageRows is one row per numbered step of the run's runbook.
-func coverageRows(run result.Run) []table.Row {
+// coverageRows is one row per numbered step of the run's runbook; marks
+// keeps the outcomes' emoji (Markdown), or drops them (HTML, whose fonts may
+// have none).
+func coverageRows(run result.Run, marks bool) []table.Row {
 	type key struct{ proc, step int }
 	cells := map[key]map[string][]string{}
 	for _, s := range run.Scenarios {
@@ -47,6 +49,11 @@ func coverageRows(run result.Run) []table.Row {
 				cells[k] = map[string][]string{}
 			}
 			o := shortOutcome(p.Outcome)
+			if !marks {
+				if _, text, ok := strings.Cut(o, " "); ok {
+					o = text
+				}
+			}
 			cells[k][o] = append(cells[k][o], s.Drill)
 		}
 	}
@@ -102,7 +109,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func markdownRunbook(out *errWriter, run result.Run) {
 	if len(run.Runbook) > 0 {
 		out.printf("\n### Runbook coverage\n\nEvery numbered step of the plan's procedures, and what this run did with it (✅ ran as the plan writes it, 🔧 failed as written and the corrected step passed, ❌ failed, 👤 an operator step firedrill did its own way, — not drilled).\n\n%s\n",
-			markdownTable(coverageHeader, coverageRows(run)))
+			markdownTable(coverageHeader, coverageRows(run, true)))
 	}
 	if len(run.Substitutions) > 0 {
 		out.printf("\n<details><summary>The plan's words on this system (%d substitutions)</summary>\n\n", len(run.Substitutions))
@@ -138,7 +145,7 @@ func patchSummary(diff string) string {
 func htmlRunbook(b *strings.Builder, run result.Run) {
 	if len(run.Runbook) > 0 {
 		b.WriteString("<section>\n<h2>Runbook coverage</h2>\n<p class=\"meta\">Every numbered step of the plan&#39;s procedures, and what this run did with it.</p>\n")
-		b.WriteString(htmlTable("cards wide", coverageHeader, coverageRows(run), 2))
+		b.WriteString(htmlTable("cards wide", coverageHeader, coverageRows(run, false), 2))
 		b.WriteString("</section>\n")
 	}
 	if len(run.Substitutions) > 0 {
