@@ -92,8 +92,12 @@ func (rb Runbook) Resolve(r StepRef) (Step, error) {
 func (rb Runbook) Check(steps []FeatureStep) []string {
 	var problems []string
 	var last *Step
+	unresolved := false // the step before could not be found: said once
 	for _, fs := range steps {
 		if m := correctedRe.FindStringSubmatch(fs.Text); m != nil {
+			if unresolved {
+				continue
+			}
 			if last == nil {
 				problems = append(problems, fmt.Sprintf("%s: a corrected step follows no step of the plan: put it right after \"the operator runs step N of scenario M in the plan, …\"", fs.At))
 				continue
@@ -112,10 +116,10 @@ func (rb Runbook) Check(steps []FeatureStep) []string {
 		s, err := rb.Resolve(r)
 		if err != nil {
 			problems = append(problems, fs.At+": "+err.Error())
-			last = nil
+			last, unresolved = nil, true
 			continue
 		}
-		last = &s
+		last, unresolved = &s, false
 	}
 	return problems
 }
