@@ -18,7 +18,7 @@
 # overhead measured.
 #
 # Environment (set by the benchmark):
-#   FD_PREFIX            container name prefix; roles are appended (…-traderunner)
+#   FD_PREFIX            container name prefix; roles are appended (…-primary)
 #   FD_NETWORK           the stack's network (Q4's backup server joins it)
 #   FD_LABELS            labels for what this script creates, "k=v k=v"
 #   FD_BACKUP_IMAGE      image of Q4's backup server
@@ -37,7 +37,7 @@ prefix=${FD_PREFIX:?FD_PREFIX is not set}
 home=${FD_HOME:-/opt/trading/traderunner}
 interval_us=$((${FD_PROBE_INTERVAL_MS:-250} * 1000))
 limit_s=${FD_LIMIT:-120}
-server=${prefix}traderunner
+server=${prefix}primary
 
 now_us() {
   local t=$EPOCHREALTIME

@@ -144,10 +144,10 @@ func TestRunRejectsUnknownSection(t *testing.T) {
 func TestSubtestPattern(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                             "^TestDrills$",
-		"the live trading process (x)": `^TestDrills$/^the_live_trading_process_\(x\)$`,
-		`"configs/risk.yml" is broken`: `^TestDrills$/^"configs$/^risk\.yml"_is_broken$`,
+		"the live trading process (x)": `^TestDrills$/^reference$/^the_live_trading_process_\(x\)$`,
+		`"configs/risk.yml" is broken`: `^TestDrills$/^reference$/^"configs$/^risk\.yml"_is_broken$`,
 	} {
-		if got := subtestPattern(in); got != want {
+		if got := subtestPattern("systems/reference.yml", in); got != want {
 			t.Errorf("subtestPattern(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -160,8 +160,8 @@ func (b *bench) suiteRun(ctx context.Context, bin string, conc int, tags, scenar
 	ctx, cancel := context.WithTimeout(ctx, suiteLimit+time.Minute)
 	defer cancel()
 	cmd := command(ctx, filepath.Join(b.o.Root, "steps"),
-		[]string{"FIREDRILL_PROFILE=" + b.prof.Name, "FIREDRILL_TAGS=" + tags, "FIREDRILL_SYSTEM=" + b.o.SystemPath},
-		bin, "-test.run", subtestPattern(scenario), "-test.v", "-test.count=1", "-test.timeout", suiteLimit.String(),
+		[]string{"FIREDRILL_PROFILE=" + b.prof.Name, "FIREDRILL_TAGS=" + tags, "FIREDRILL_SYSTEMS=" + b.o.SystemPath},
+		bin, "-test.run", subtestPattern(b.o.SystemPath, scenario), "-test.v", "-test.count=1", "-test.timeout", suiteLimit.String(),
 		"-firedrill.concurrency", strconv.Itoa(conc), "-firedrill.reports", reports)
 	cmd.Stdout, cmd.Stderr = log, log
 	start := time.Now()
@@ -201,17 +201,19 @@ func (b *bench) suiteRun(ctx context.Context, bin string, conc int, tags, scenar
 }
 
 // subtestPattern is the -test.run pattern of TestDrills, or of one of its
-// scenarios (godog makes each a subtest): the name as go test rewrites it,
-// each level matched exactly (a scenario name may hold a slash).
-func subtestPattern(scenario string) string {
+// scenarios against the system file system (TestDrills makes a subtest per
+// system, godog one per scenario in it): the names as go test rewrites
+// them, each level matched exactly (a scenario name may hold a slash).
+func subtestPattern(system, scenario string) string {
 	if scenario == "" {
 		return "^TestDrills$"
 	}
+	sys := strings.TrimSuffix(filepath.Base(system), ".yml")
 	parts := strings.Split(strings.ReplaceAll(scenario, " ", "_"), "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
-	return "^TestDrills$/" + strings.Join(parts, "/")
+	return "^TestDrills$/^" + regexp.QuoteMeta(sys) + "$/" + strings.Join(parts, "/")
 }
 
 // runDirs lists the run folders (named by run id) under a reports root.
