@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,7 +144,7 @@ func failedRuns(s *SuiteResult) []string {
 			}
 		}
 		if len(why) == 0 {
-			why = append(why, "no scenario result; see "+run.Log)
+			why = append(why, "no scenario result; see "+filepath.Base(run.Log)+" in the benchmark's work folder")
 		}
 		out = append(out, fmt.Sprintf("**Failed suite run** `%s` (concurrency %d, exit %d, %.0f s, left out of the wall times): %s.",
 			run.RunID, run.Concurrency, run.ExitCode, run.Wall.Seconds(), strings.Join(why, "; ")))

@@ -253,3 +253,12 @@ func loadAvg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// rel is a path as the report shows it: relative to the checkout, so a
+// report names no folder of the machine it was made on.
+func (b *bench) rel(path string) string {
+	if r, err := filepath.Rel(b.o.Root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}

@@ -136,8 +136,8 @@ func (b *bench) firedrillRTO(ctx context.Context, bin string, d *DrillRTO, n int
 			}
 		}
 	}
-	d.FiredrillFailed = append(d.FiredrillFailed, fmt.Sprintf("run %s exited %d without a passing %q (log %s)", run.RunID, run.ExitCode, d.Drill.Scenario, run.Log))
-	b.logf("rto %s %d/%d: firedrill run failed (log %s)", d.Drill.ID, n, b.o.Runs, run.Log)
+	d.FiredrillFailed = append(d.FiredrillFailed, fmt.Sprintf("run %s exited %d without a passing %q (log %s)", run.RunID, run.ExitCode, d.Drill.Scenario, b.rel(run.Log)))
+	b.logf("rto %s %d/%d: firedrill run failed (log %s)", d.Drill.ID, n, b.o.Runs, b.rel(run.Log))
 	return nil
 }
 
@@ -256,11 +256,11 @@ func (b *bench) scriptRun(ctx context.Context, d Drill, n int) (ScriptRun, error
 	err = cmd.Run()
 	fmt.Fprintf(log, "--- stdout\n%s", out.String())
 	if err != nil {
-		return run, fmt.Errorf("run plain recovery of %s: %w (log %s)", d.ID, err, run.Log)
+		return run, fmt.Errorf("run plain recovery of %s: %w (log %s)", d.ID, err, b.rel(run.Log))
 	}
 	bd, err := parseScript(out.Bytes())
 	if err != nil {
-		return run, fmt.Errorf("read plain recovery of %s: %w (log %s)", d.ID, err, run.Log)
+		return run, fmt.Errorf("read plain recovery of %s: %w (log %s)", d.ID, err, b.rel(run.Log))
 	}
 	run.Breakdown = bd
 	return run, nil

@@ -195,7 +195,7 @@ func (b *bench) suiteRun(ctx context.Context, bin string, conc int, tags, scenar
 		return run, fmt.Errorf("run suite at concurrency %d: %w", conc, ctx.Err())
 	}
 	if werr != nil && run.ExitCode < 0 {
-		return run, fmt.Errorf("run suite at concurrency %d: %w (log %s)", conc, werr, run.Log)
+		return run, fmt.Errorf("run suite at concurrency %d: %w (log %s)", conc, werr, b.rel(run.Log))
 	}
 	return run, nil
 }

@@ -148,7 +148,7 @@ func (sc *Scenario) resticSnapshots(ctx context.Context, bucket string) ([]snaps
 	env := sc.stack.SystemEnv()
 	env["REPOSITORY"] = stack.Repository(bucket)
 	cmd := sc.suite.opts.System.Command("snapshots")
-	r, err := sc.stack.Exec(ctx, role, "", "cd "+shellQuote(sc.suite.opts.System.Home)+" 2>/dev/null || cd /\ntimeout 25 bash -c "+shellQuote(cmd), env)
+	r, err := sc.stack.Exec(ctx, role, "", sc.suite.opts.System.InHome("timeout 25 bash -c "+shellQuote(cmd)), env)
 	if err != nil {
 		return nil, err
 	}

@@ -19,16 +19,6 @@ import (
 // (a broker login, a placeholder to fill in, an ssh hop) are not shell:
 // the drill does them its own way and says so in the coverage.
 
-// Outcomes of a plan step in a scenario's coverage.
-const (
-	StepPassed      = "ran as written, passed"
-	StepFailed      = "ran as written, failed"
-	StepCorrected   = "failed as written; the corrected step passed"
-	StepFailedShows = "ran as written, failed as the fault predicts"
-	StepOperator    = "operator step"
-	StepNotDrilled  = "not drilled"
-)
-
 // planStep finds a step the feature names, or fails the scenario with what
 // changed in the plan.
 func (sc *Scenario) planStep(proc, num int, title string) (drplan.Step, error) {
@@ -119,7 +109,7 @@ func (sc *Scenario) RunPlanStepExpecting(ctx context.Context, proc, num int, tit
 	failed := r.Code != 0 || len(placeholders) > 0
 	sc.lastPlanStepFailed = failed
 	if !failed {
-		sc.cover(s, StepPassed, fmt.Sprintf("%s in %s", firstLine(script), r.Finished.Sub(r.Started).Round(1e6)))
+		sc.cover(s, result.OutcomePassed, fmt.Sprintf("%s in %s", firstLine(script), r.Finished.Sub(r.Started).Round(1e6)))
 		sc.logf("plan step %d of scenario %d %q passed as written", num, proc, s.Title)
 		return nil
 	}
@@ -133,7 +123,7 @@ func (sc *Scenario) RunPlanStepExpecting(ctx context.Context, proc, num int, tit
 		At: r.Finished.UTC(), Step: name, Command: strings.TrimSpace(script), Output: out, PlanStep: &ref,
 	})
 	sc.mu.Unlock()
-	sc.cover(s, StepFailed, out)
+	sc.cover(s, result.OutcomeFailed, out)
 	sc.logf("FINDING: plan step %d of scenario %d %q failed as written: %s", num, proc, s.Title, firstLine(out))
 	return nil
 }
@@ -172,7 +162,7 @@ func (sc *Scenario) CorrectPlanStep(ctx context.Context, name, fingerprint, scri
 	}
 	for i := len(sc.planSteps) - 1; i >= 0; i-- {
 		if sc.planSteps[i].Procedure == s.Procedure && sc.planSteps[i].Step == s.Number {
-			sc.planSteps[i].Outcome = StepCorrected
+			sc.planSteps[i].Outcome = result.OutcomeCorrected
 			sc.planSteps[i].Detail = "corrected step " + quote(name)
 			break
 		}
@@ -201,7 +191,7 @@ func (sc *Scenario) ObservePlanStepFails(ctx context.Context, proc, num int, tit
 	script, _, _ := sc.stepScript(s)
 	err = sc.observeFailing(ctx, script)
 	if err == nil {
-		sc.cover(s, StepFailedShows, firstLine(script))
+		sc.cover(s, result.OutcomeFaultShown, firstLine(script))
 	}
 	return err
 }
@@ -215,10 +205,10 @@ func (sc *Scenario) VerifiedByPlanStep(ctx context.Context, proc, num int, title
 	}
 	script, _, _ := sc.stepScript(s)
 	if err := sc.verifiedBy(ctx, script); err != nil {
-		sc.cover(s, StepFailed, err.Error())
+		sc.cover(s, result.OutcomeFailed, err.Error())
 		return err
 	}
-	sc.cover(s, StepPassed, "the recovery's final check")
+	sc.cover(s, result.OutcomePassed, "the recovery's final check")
 	return nil
 }
 
@@ -234,11 +224,11 @@ func (sc *Scenario) CarriedOut(proc, num int, title string) error {
 	if how == "" {
 		how = "(no step before it)"
 	}
-	what := "automated by firedrill"
+	what := result.OperatorAutomated
 	if sc.suite.opts.Operator != nil {
-		what = "done by the operator at firedrill's prompt"
+		what = result.OperatorByOperator
 	}
-	sc.cover(s, StepOperator+", "+what, fmt.Sprintf("by the step %q", how))
+	sc.cover(s, result.OutcomeOperator+", "+what, fmt.Sprintf("by the step %q", how))
 	return nil
 }
 
@@ -248,7 +238,7 @@ func (sc *Scenario) NotDrilled(proc, num int, title, why string) error {
 	if err != nil {
 		return err
 	}
-	sc.cover(s, StepNotDrilled, why)
+	sc.cover(s, result.OutcomeNotDrilled, why)
 	return nil
 }
 
@@ -266,10 +256,11 @@ func (sc *Scenario) StepStarting(text string) {
 func (sc *Scenario) AwaitMode(ctx context.Context, mode string) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
-	if _, err := sc.awaitHealth(ctx, mode, deployLimit); err != nil {
+	o, err := sc.awaitHealth(ctx, mode, deployLimit)
+	if err != nil {
 		return sc.fail(fmt.Errorf("wait for the deployment healthy in %s mode: %w", mode, err))
 	}
 	sc.mode = mode
-	sc.tl.Mark(timeline.ServiceUp, "healthy in "+mode+" mode")
+	sc.tl.MarkAt(timeline.ServiceUp, "healthy in "+mode+" mode", o.At)
 	return nil
 }

@@ -209,9 +209,7 @@ func (sh shell) Run(ctx context.Context, script string) (int, string, error) {
 }
 
 func (sc *Scenario) exec(ctx context.Context, script string, env map[string]string) (stack.ExecResult, error) {
-	home := sc.suite.opts.System.Home
-	full := fmt.Sprintf("cd %s 2>/dev/null || cd /\n%s", home, script)
-	r, err := sc.stack.Exec(ctx, sc.server, "", full, env)
+	r, err := sc.stack.Exec(ctx, sc.server, "", sc.suite.opts.System.InHome(script), env)
 	r.Command = script
 	r.Output = sc.redact(r.Output)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -2,11 +2,9 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -133,43 +131,6 @@ func (s *Suite) Secrets() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.secrets...)
-}
-
-// WriteResults writes results.json into the report folder, atomically.
-func (s *Suite) WriteResults() (string, error) {
-	run := s.Result()
-	b, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode results: %w", err)
-	}
-	path := filepath.Join(s.opts.ReportDir, "results.json")
-	if err := writeAtomic(path, append(b, '\n')); err != nil {
-		return "", err
-	}
-	return path, nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // auditLines are the plan audit's findings as the result model keeps them.

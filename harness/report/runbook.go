@@ -17,20 +17,20 @@ var coverageHeader = table.Row{"Plan step", "Title", "Line", "What the run did"}
 
 // shortOutcome is how a coverage cell names an outcome.
 func shortOutcome(o string) string {
-	switch {
-	case strings.HasPrefix(o, "ran as written, passed"):
+	switch o {
+	case result.OutcomePassed:
 		return "✅ ran as written"
-	case strings.HasPrefix(o, "ran as written, failed as the fault predicts"):
+	case result.OutcomeFaultShown:
 		return "✅ showed the fault"
-	case strings.HasPrefix(o, "failed as written; the corrected step passed"):
+	case result.OutcomeCorrected:
 		return "🔧 failed as written, corrected"
-	case strings.HasPrefix(o, "ran as written, failed"):
+	case result.OutcomeFailed:
 		return "❌ failed as written"
-	case strings.HasPrefix(o, "operator step") && strings.Contains(o, "automated"):
+	case result.OutcomeOperator + ", " + result.OperatorAutomated:
 		return "👤 operator step, automated"
-	case strings.HasPrefix(o, "operator step"):
+	case result.OutcomeOperator + ", " + result.OperatorByOperator:
 		return "👤 operator step, by the operator"
-	case strings.HasPrefix(o, "not drilled"):
+	case result.OutcomeNotDrilled:
 		return "— not drilled"
 	}
 	return o

@@ -240,6 +240,20 @@ type PlanStepOutcome struct {
 	Detail  string `json:"detail,omitempty"`
 }
 
+// Outcomes of a plan step (PlanStepOutcome.Outcome). The drill records
+// them and the reports read them; an operator step's outcome says who
+// did it after the prefix (OutcomeOperator + ", automated by firedrill").
+const (
+	OutcomePassed      = "ran as written, passed"
+	OutcomeFailed      = "ran as written, failed"
+	OutcomeCorrected   = "failed as written; the corrected step passed"
+	OutcomeFaultShown  = "ran as written, failed as the fault predicts"
+	OutcomeOperator    = "operator step"
+	OutcomeNotDrilled  = "not drilled"
+	OperatorAutomated  = "automated by firedrill"
+	OperatorByOperator = "done by the operator at firedrill's prompt"
+)
+
 // Substitution is one of the system file's mappings of the plan's words
 // to the drilled deployment's.
 type Substitution struct {

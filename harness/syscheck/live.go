@@ -106,7 +106,7 @@ func (c *checker) startFailed(err error) {
 
 // exec runs an action's command line in the system's home on the primary.
 func (c *checker) exec(ctx context.Context, st *stack.Stack, cmdline string, env map[string]string) (stack.ExecResult, error) {
-	return st.Exec(ctx, stack.RolePrimary, "", fmt.Sprintf("cd %s 2>/dev/null || cd /\n%s", shellQuote(c.sys.Home), cmdline), env)
+	return st.Exec(ctx, stack.RolePrimary, "", c.sys.InHome(cmdline), env)
 }
 
 // stopped says how the system's container ended, when it is not running.

@@ -188,7 +188,7 @@ func Load(path string) (*System, error) {
 var knownKeys = map[string][]string{
 	"":           {"name", "image", "home", "env", "health", "variables", "git_remote", "commands", "install_from", "substitutions"},
 	"health":     {"port", "path"},
-	"variables":  append(append([]string{}, requiredVariables...), "host", "repository_password", "s3_access_key", "s3_secret_key"),
+	"variables":  variableKeys(),
 	"git_remote": {"root", "repository"},
 	"commands":   append(append([]string{}, Actions...), OptionalActions...),
 }
@@ -353,6 +353,16 @@ func validName(n string) bool {
 	return true
 }
 
+// variableKeys are the keys of Variables, from byKey.
+func variableKeys() []string {
+	var out []string
+	for k := range (Variables{}).byKey() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (v Variables) byKey() map[string]Names {
 	return map[string]Names{
 		"broker_url": v.BrokerURL, "repository": v.Repository, "cloud_repository": v.CloudRepository,
@@ -389,14 +399,22 @@ func (s *System) Command(action string) string { return s.Commands[action] }
 // Has says whether the system describes an action.
 func (s *System) Has(action string) bool { return strings.TrimSpace(s.Commands[action]) != "" }
 
+// InHome prefixes a script with the change to the deployment's home; where
+// the home is not there (a fresh server before its clone) the script runs
+// in /.
+func (s *System) InHome(script string) string {
+	return "cd '" + strings.ReplaceAll(s.Home, "'", `'\''`) + "' 2>/dev/null || cd /\n" + script
+}
+
 // HealthPort is the health port in Docker's notation.
 func (s *System) HealthPort() string { return fmt.Sprintf("%d/tcp", s.Health.Port) }
 
 // Local maps a runbook text (a command, a path) to this deployment through
-// its substitutions.
+// its substitutions (built once by Parse; a System made by hand builds them
+// per call).
 func (s *System) Local(text string) string {
 	if s.replacer == nil {
-		s.replacer = newReplacer(s.Substitutions)
+		return newReplacer(s.Substitutions).Replace(text)
 	}
 	return s.replacer.Replace(text)
 }

@@ -77,3 +77,11 @@ func TestMisspeltKeyIsOneLine(t *testing.T) {
 		t.Fatalf("want one line naming commands.helth_check with its line, got:\n%v", err)
 	}
 }
+
+func TestInHomeQuotesTheHome(t *testing.T) {
+	s := &System{Home: "/srv/o'brien desk"}
+	want := "cd '/srv/o'\\''brien desk' 2>/dev/null || cd /\nmake test"
+	if got := s.InHome("make test"); got != want {
+		t.Fatalf("InHome = %q, want %q", got, want)
+	}
+}
