@@ -63,6 +63,6 @@ Feature: Q4 drill: complete server failure (plan scenario 4, row "Complete serve
       TR_MODE=live make start
       """
     And the traderunner is healthy in live mode
-    Then the positions match the broker's
-    And the recovery is verified by "make verify:positions && make health-check | grep 'Mode: LIVE'"
+    Then the recovery is verified by "make verify:positions && make health-check | grep 'Mode: LIVE'"
+    And the positions match the broker's
     And the RTO and RPO are within the plan's targets

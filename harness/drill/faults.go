@@ -130,15 +130,15 @@ func (d datacenter) WipeLocalBackups(ctx context.Context) (int, error) {
 func (sc *Scenario) FailOverToBackupServer(ctx context.Context) error {
 	ctx, cancel := sc.bound(ctx)
 	defer cancel()
+	// Provisioning is the server started and the release the system's
+	// install command installs put on it, as a release is before anyone
+	// runs the plan's install step: one phase, as the plain script times it.
 	end := sc.tl.Phase("provision backup server")
-	err := sc.stack.StartBackupServer(ctx)
-	end()
-	if err != nil {
+	defer end()
+	if err := sc.stack.StartBackupServer(ctx); err != nil {
 		return sc.fail(fmt.Errorf("start backup server: %w", err))
 	}
 	sc.server = stack.RoleBackupServer
-	// The release the system's install command installs is on the
-	// server, as a release is before anyone runs the plan's install step.
 	if err := sc.stageRelease(ctx); err != nil {
 		return sc.fail(err)
 	}

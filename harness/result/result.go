@@ -117,7 +117,11 @@ type RTO struct {
 	// ManualAutomated: the plan's manual steps were done by firedrill in
 	// about no time, so Actual leaves out the human time a real recovery
 	// spends on them.
-	ManualAutomated bool      `json:"manual_automated,omitempty"`
+	ManualAutomated bool `json:"manual_automated,omitempty"`
+	// HarnessExcluded is firedrill's own time between the fault and the
+	// verified moment (reading what the RPO and the checks need), left out
+	// of Actual: Actual is verified_at - fault_at - harness_excluded.
+	HarnessExcluded Seconds   `json:"harness_excluded,omitempty"`
 	FaultAt         time.Time `json:"fault_at,omitzero"`
 	VerifiedAt      time.Time `json:"verified_at,omitzero"`
 	Met             bool      `json:"met"`

@@ -171,10 +171,11 @@ func (t *Timeline) RTOResult(target, probeInterval time.Duration) (*result.RTO, 
 	if err != nil {
 		return nil, err
 	}
-	actual := v.Sub(f)
+	own, _ := t.OwnWithin(f, v)
+	actual := v.Sub(f) - own
 	return &result.RTO{
 		Actual: result.Sec(actual), Target: result.Sec(target), ProbeInterval: result.Sec(probeInterval),
-		FaultAt: f, VerifiedAt: v, Met: actual <= target,
+		FaultAt: f, VerifiedAt: v, Met: actual <= target, HarnessExcluded: result.Sec(own),
 	}, nil
 }
 

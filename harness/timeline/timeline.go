@@ -61,6 +61,50 @@ type Timeline struct {
 	phases   []phase
 	open     map[string]int // phase name -> index in phases
 	problems []error
+	// own is firedrill's own work (reading evidence for a measurement),
+	// left out of the RTO where it falls inside the recovery.
+	own []Span
+}
+
+// Span is firedrill's own work at a known time: what, from when to when.
+type Span struct {
+	What     string
+	From, To time.Time
+}
+
+// Own records firedrill's own work from from to to (reading what a
+// measurement needs): where it falls inside the recovery it delayed the
+// runbook's next step by exactly that long, so the RTO leaves it out.
+func (t *Timeline) Own(what string, from, to time.Time) {
+	if !to.After(from) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.own = append(t.own, Span{What: what, From: from, To: to})
+}
+
+// OwnWithin is firedrill's own time inside [from, to], and the spans, each
+// clipped to it.
+func (t *Timeline) OwnWithin(from, to time.Time) (time.Duration, []Span) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var total time.Duration
+	var in []Span
+	for _, sp := range t.own {
+		a, b := sp.From, sp.To
+		if a.Before(from) {
+			a = from
+		}
+		if b.After(to) {
+			b = to
+		}
+		if b.After(a) {
+			total += b.Sub(a)
+			in = append(in, Span{What: sp.What, From: a, To: b})
+		}
+	}
+	return total, in
 }
 
 type event struct {
@@ -337,13 +381,15 @@ func (t *Timeline) QualifyRTO(r *result.RTO) {
 }
 
 // RTO is the recovery time: the first verified event after the fault minus
-// the first fault_injected event.
+// the first fault_injected event, less firedrill's own time in between
+// (Own).
 func (t *Timeline) RTO() (time.Duration, error) {
 	f, v, err := t.Recovery()
 	if err != nil {
 		return 0, err
 	}
-	return v.Sub(f), nil
+	own, _ := t.OwnWithin(f, v)
+	return v.Sub(f) - own, nil
 }
 
 // ProofOfFault fails unless a failure_observed event follows the fault:

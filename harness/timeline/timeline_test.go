@@ -544,3 +544,41 @@ func TestConcurrentMarks(t *testing.T) {
 		t.Fatalf("phases = %d, err = %v", len(tl.Phases()), tl.Err())
 	}
 }
+
+// firedrill's own work inside the recovery is left out of the RTO, clipped
+// to the window; its own work outside the window changes nothing.
+func TestRTOLeavesOutOwnWork(t *testing.T) {
+	tl := New(nil)
+	tl.MarkAt(FaultInjected, "fault", at("10:00:00"))
+	tl.MarkAt(FailureObserved, "seen", at("10:00:01"))
+	tl.MarkAt(Verified, "verified", at("10:00:10"))
+	before, err := tl.RTO()
+	if err != nil || before != 10*time.Second {
+		t.Fatalf("RTO with no own work = %v, %v; want 10s", before, err)
+	}
+	tl.Own("straddles the fault", at("09:59:59.5"), at("10:00:00.5")) // 0.5 s inside
+	tl.Own("inside", at("10:00:03"), at("10:00:04"))                  // 1 s
+	tl.Own("after the verified moment", at("10:00:11"), at("10:00:12"))
+	tl.Own("empty", at("10:00:05"), at("10:00:05"))
+	got, err := tl.RTO()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 8500 * time.Millisecond; got != want {
+		t.Errorf("RTO = %v, want %v", got, want)
+	}
+	r, err := tl.RTOResult(time.Minute, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Actual != result.Sec(8500*time.Millisecond) || r.HarnessExcluded != result.Sec(1500*time.Millisecond) {
+		t.Errorf("RTOResult actual %v excluded %v, want 8.5 and 1.5", r.Actual, r.HarnessExcluded)
+	}
+	if r.VerifiedAt.Sub(r.FaultAt) != 10*time.Second {
+		t.Errorf("the window is still fault to verified: %v", r.VerifiedAt.Sub(r.FaultAt))
+	}
+	_, spans := tl.OwnWithin(r.FaultAt, r.VerifiedAt)
+	if len(spans) != 2 || !spans[0].From.Equal(at("10:00:00")) {
+		t.Errorf("spans within the window = %+v, want the two inside, the first clipped to the fault", spans)
+	}
+}
