@@ -340,7 +340,7 @@ func TestResultsSchema(t *testing.T) {
 	}
 	for name, bad := range map[string]string{
 		"a zero time":       strings.Replace(string(b), `"started_at": "2026-11-27T10:15:41Z"`, `"started_at": "0001-01-01T00:00:00Z"`, 1),
-		"no schema version": strings.Replace(string(b), `"schema_version": 3,`, ``, 1),
+		"no schema version": strings.Replace(string(b), `"schema_version": 4,`, ``, 1),
 		"an unknown field":  strings.Replace(string(b), `"run_id":`, `"runid": "x", "run_id":`, 1),
 	} {
 		if bad == string(b) {

@@ -40,7 +40,7 @@ func TestNoZeroTime(t *testing.T) {
 	if strings.Contains(s, "0001-01-01") {
 		t.Fatalf("zero time in %s", s)
 	}
-	for _, want := range []string{`"newest_recovered":null`, `"rto":null`, `"rpo":null`, `"schema_version":3`} {
+	for _, want := range []string{`"newest_recovered":null`, `"rto":null`, `"rpo":null`, `"schema_version":4`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("%s lacks %s", s, want)
 		}
