@@ -220,3 +220,58 @@ func bitsSet(b byte) int {
 	}
 	return n
 }
+
+// A system that rewrites a file on a cycle (read it, then write it back
+// whole a moment later) puts right damage that lands between its read and
+// its write, and a fault that never bites proves nothing. In-place damage
+// therefore lands just after a write: struck inside the writer's window, it
+// still outlasts that window.
+func TestInPlaceDamageLandsAfterAWrite(t *testing.T) {
+	sh, dir := setup(t)
+	file := filepath.Join(dir, "data", "f.bin")
+	good := read(t, file)
+	const cycle, window = 400 * time.Millisecond, 200 * time.Millisecond
+	for name, damage := range map[string]func() Fault{
+		"flip bit": func() Fault { return FlipBit(sh, "data/f.bin") },
+		"truncate": func() Fault { return Truncate(sh, "data/f.bin", 10) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := os.WriteFile(file, good, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			readAt := make(chan time.Time, 1)
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() { // the system's writer
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					select {
+					case readAt <- time.Now():
+					default:
+					}
+					time.Sleep(window)
+					_ = os.WriteFile(file, good, 0o644)
+					time.Sleep(cycle - window)
+				}
+			}()
+			defer func() { close(stop); <-done }()
+			<-readAt // drop a stale one
+			at := <-readAt
+			f := damage()
+			if _, err := f.Inject(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// Past the writer's window in which the fault was started, before
+			// its next write.
+			time.Sleep(time.Until(at.Add(window + (cycle-window)/2)))
+			if bytes.Equal(read(t, file), good) {
+				t.Fatal("the writer put the damage right: the fault landed inside its read-to-write window")
+			}
+		})
+	}
+}

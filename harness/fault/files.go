@@ -68,14 +68,24 @@ func DeleteDir(sh Shell, path string) Fault {
 // Truncate cuts a file to n bytes, as a crash mid-write or a full disk does.
 func Truncate(sh Shell, path string, n int64) Fault {
 	return &fileFault{sh: sh, path: path, name: fmt.Sprintf("truncate %s to %d bytes", path, n),
-		script: fmt.Sprintf("truncate -s %d %s", n, q(path))}
+		script: afterWrite(q(path)) + fmt.Sprintf("truncate -s %d %s", n, q(path))}
+}
+
+// afterWrite waits, for about 2 s at most, until the file at p is written
+// again, so that damage done in place lands just after the system's writer
+// finished with it: between that writer's read and its write (a rebuild
+// once a second) it would be put right at once, and the fault would never
+// bite. A file nothing writes is damaged after the wait. The fault's moment
+// is stamped after the damage, so the wait is not part of any measure.
+func afterWrite(p string) string {
+	return fmt.Sprintf(`m=$(stat -c %%y %[1]s); for i in $(seq 1 200); do test "$(stat -c %%y %[1]s 2>/dev/null)" != "$m" && break; sleep 0.01; done; `, p)
 }
 
 // FlipBit flips the lowest bit of the byte in the middle of a file, as
 // silent corruption on a disk does; the file keeps its size.
 func FlipBit(sh Shell, path string) Fault {
 	p := q(path)
-	script := fmt.Sprintf(`size=$(stat -c %%s %s); off=$((size/2)); `+
+	script := afterWrite(p) + fmt.Sprintf(`size=$(stat -c %%s %s); off=$((size/2)); `+
 		`b=$(od -An -tu1 -j "$off" -N1 %s | tr -d ' '); `+
 		`printf "$(printf '\\%%03o' $((b ^ 1)))" | dd of=%s bs=1 seek="$off" conv=notrunc status=none`, p, p, p)
 	return &fileFault{sh: sh, path: path, name: "flip one bit of " + path, script: script}
