@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ func TestDeleteDirWhileTheSystemWrites(t *testing.T) {
 	defer cancel()
 	churn := exec.CommandContext(ctx, "bash", "-c", `while :; do f=data/.MANIFEST.$RANDOM.tmp; echo x > $f 2>/dev/null; mv $f data/MANIFEST 2>/dev/null; done`)
 	churn.Dir = dir
+	// The writer's own children (an echo, a mv) would outlive a kill of bash
+	// alone and write into the folder while the test removes it: the whole
+	// process group goes.
+	churn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	churn.Cancel = func() error { return syscall.Kill(-churn.Process.Pid, syscall.SIGKILL) }
 	if err := churn.Start(); err != nil {
 		t.Fatal(err)
 	}
