@@ -117,12 +117,10 @@ func suiteNotes(r *Report) []string {
 		share := setup / sum * 100
 		text := fmt.Sprintf("**What would close the suite goal.** %.0f s at concurrency %d leaves %.0f s of scenario time once the %.0f s around the scenarios are paid (now %.0f s). "+
 			"The biggest share (%.0f%%) is each scenario building its own steady state: a stack, and the deployment's first restic backups to two repositories. "+
-			"On 2 cores the suite is CPU-bound (idle under 5%% at concurrency 2 and 3), and restic takes most of that CPU: every restic call derives its key "+
-			"(scrypt, calibrated by `restic init` to about half a second), and at the ci cadences each running deployment starts about one restic a second. "+
-			"Tried and measured at concurrency 2 against 70-79 s as built: every scenario starting from a frozen copy of one steady state per run (73-83 s, "+
-			"and the copy's gap shows: the stand-in's data went LATE and an RPO spanned the gap); the run's repositories initialised once and put into every "+
-			"scenario's MinIO (69 s with init on half a core, 85 s with init on an idle core, whose key derivation restic calibrates four times costlier); "+
-			"ci backups every 5/10/10 s instead of 2/5/5 s (69 s). None is a lever that changes the picture; one warm stack started while the "+
+			"The suite is CPU-bound on few cores, and restic takes most of that CPU: every restic call derives its key "+
+			"(scrypt, calibrated by `restic init`), and at the ci cadences each running deployment starts about one restic a second. "+
+			"Starting scenarios from a frozen steady state, initialising the repositories once per run and slower ci backups were tried "+
+			"(README, Speed): none is a lever that changes the picture; one warm stack started while the "+
 			"previous scenario recovers (~%s each alone) does not either while the CPU is full",
 			GoalSuite.Seconds(), c, max(0, (GoalSuite.Seconds()-(w.Median-floor))*float64(c)), w.Median-floor, sum, share, spinupMedian(r))
 		if len(stalls) > 0 {
@@ -253,9 +251,9 @@ var stillInside = map[string]string{
 }
 
 // kdfNote explains a difference in the runbook's steps where they run restic.
-const kdfNote = "Both sides run the same commands; where they run restic, the two stacks of a pair differ by how costly each repository's key derivation is: " +
-	"a deployment initialises its repositories itself, and `restic init` calibrates scrypt to the load of that moment (N=32768 r=8 p=4 on an idle core, " +
-	"p=1 on half a core, N=8192 on a quarter, seen here), which every later restic call pays once (0.1-0.5 s). Medians over more pairs (RUNS=5) narrow it"
+const kdfNote = "Both sides run the same commands; where they run restic, the two stacks of a pair may differ by how costly each repository's key derivation is: " +
+	"a deployment initialises its repositories itself, and `restic init` calibrates scrypt to the load of that moment, which every later restic call pays once. " +
+	"Medians over more pairs (RUNS=5) narrow it"
 
 func rtoNotes(r *Report) []string {
 	if r.RTO == nil {

@@ -125,16 +125,16 @@ func Ensure(ctx context.Context, o Options) ([]Outcome, error) {
 		{Calibration, b.calibration, []string{Traderunner}},
 	}
 	done := map[string]chan struct{}{}
-	for _, st := range steps {
+	index := map[string]int{}
+	var names []string
+	for i, st := range steps {
 		done[st.image] = make(chan struct{})
+		index[st.image] = i
+		names = append(names, st.image)
 	}
 	outcomes := make([]Outcome, len(steps))
 	errs := make([]error, len(steps))
 	began := time.Now()
-	var names []string
-	for _, st := range steps {
-		names = append(names, st.image)
-	}
 	prog := newProgress(o.Log, began, names)
 	var wg sync.WaitGroup
 	for i, st := range steps {
@@ -144,11 +144,9 @@ func Ensure(ctx context.Context, o Options) ([]Outcome, error) {
 			defer close(done[st.image])
 			for _, dep := range st.after {
 				<-done[dep]
-				for j, d := range steps {
-					if d.image == dep && errs[j] != nil {
-						errs[i] = fmt.Errorf("build image %s: it is built from %s, which failed", st.image, dep)
-						return
-					}
+				if errs[index[dep]] != nil {
+					errs[i] = fmt.Errorf("build image %s: it is built from %s, which failed", st.image, dep)
+					return
 				}
 			}
 			prog.start(st.image)
