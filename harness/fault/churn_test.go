@@ -48,3 +48,42 @@ func TestDeleteDirWhileTheSystemWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteDirWhileTheSystemWritesIntoIt: the system creates files in the
+// folder while it is deleted (a temporary file it renames, as the stand-in's
+// ingest does); a file created after rm listed the folder must not fail the
+// fault ("Directory not empty"), and the folder must be gone when it ends.
+// Without the retry, rm fails within a few tries here.
+func TestDeleteDirWhileTheSystemWritesIntoIt(t *testing.T) {
+	sh, dir := setup(t)
+	data := filepath.Join(dir, "data")
+	fill := func() {
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			if err := os.WriteFile(filepath.Join(data, fmt.Sprintf("f%d", i)), make([]byte, 100), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	churn := exec.CommandContext(ctx, "bash", "-c", `while :; do f=data/.bar.$RANDOM.tmp; echo x > $f 2>/dev/null && mv $f data/bar.$RANDOM 2>/dev/null; done`)
+	churn.Dir = dir
+	churn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	churn.Cancel = func() error { return syscall.Kill(-churn.Process.Pid, syscall.SIGKILL) }
+	if err := churn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = churn.Wait() }()
+	for i := range 5 {
+		fill()
+		if _, err := DeleteDir(sh, "data").Inject(context.Background()); err != nil {
+			t.Fatalf("deletion %d failed while the system writes into the folder: %v", i, err)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Fatalf("deletion %d left %s behind (%v)", i, data, err)
+		}
+	}
+}

@@ -60,9 +60,19 @@ func (f *fileFault) Undo(ctx context.Context) error {
 	return err
 }
 
-// DeleteDir removes a directory and everything in it.
+// DeleteDir removes a directory and everything in it. The system keeps
+// writing while it goes: a file it creates in the folder after rm listed
+// it makes the last rmdir fail ("Directory not empty"), so rm is tried
+// again until the folder is gone; any other error fails the fault.
 func DeleteDir(sh Shell, path string) Fault {
-	return &fileFault{sh: sh, path: path, name: "delete " + path, script: "rm -rf " + q(path)}
+	return &fileFault{sh: sh, path: path, name: "delete " + path, script: deleteDir(q(path))}
+}
+
+func deleteDir(p string) string {
+	const errs = "/tmp/firedrill-undo/.rm-err"
+	return fmt.Sprintf(`for try in $(seq 1 50); do rm -rf %[1]s 2>%[2]s && ! test -e %[1]s && break; `+
+		`if grep -v -e 'Directory not empty' %[2]s | grep -q .; then cat %[2]s; exit 1; fi; done; `+
+		`rm -f %[2]s; if test -e %[1]s; then echo %[1]s is still there after 50 tries: the system keeps writing into it; exit 1; fi`, p, errs)
 }
 
 // Truncate cuts a file to n bytes, as a crash mid-write or a full disk does.
