@@ -11,7 +11,9 @@
 //     deploys, injects faults, runs the runbook's steps on the current
 //     server, and measures.
 //   - stack: the containers of one scenario (testcontainers-go), their
-//     network, labels, secrets, and removal by label.
+//     network, labels, secrets, and removal by label; the Docker engines
+//     a run spreads over, each one's placement, and a stack split over
+//     two engines (Q4 across hosts).
 //   - fault: what breaks, one family per file, each able to undo itself.
 //   - probe: bounded polls at a fixed interval.
 //   - timeline: events in, RTO and RPO out; pure, clock passed in.
@@ -25,7 +27,8 @@
 //     fact of it (image, home, ports, variable names, commands, and the
 //     substitutions of the plan's words); syscheck: a system file checked
 //     against its image (firedrill system check).
-//   - images: the offline image builds.
+//   - images: the offline image builds, and their copies between engines.
+//   - enginetest: a second Docker engine on this machine, for tests.
 //   - bench: the benchmark behind `make bench`.
 //
 // Words are kept one per thing across Gherkin, Go and reports: a *drill*

@@ -103,15 +103,23 @@ func runDrills(args []string) (int, error) {
 	dry := fs.Bool("dry-run", false, "print the plan diff instead of writing it")
 	operator := fs.Bool("operator", false, "a person does the plan's manual steps at the terminal, timed into the RTO")
 	automate := fs.Bool("automate-manual", false, "firedrill does the plan's manual steps without asking (the plan's cells say so)")
-	conc := fs.Int("concurrency", 1, "scenarios run side by side")
+	conc := fs.Int("concurrency", 1, "scenarios run side by side (default with --engines: one per engine)")
+	engines := fs.String("engines", os.Getenv("FIREDRILL_ENGINES"), "Docker engines to spread the scenarios over, comma-separated (unix:///var/run/docker.sock,tcp://10.0.0.5:2375); default $FIREDRILL_ENGINES, else the one DOCKER_HOST names")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness, err
+	}
+	hosts, err := stack.ParseEngines(*engines)
+	if err != nil {
+		return exitHarness, err
+	}
+	if !flagSet(fs, "concurrency") && len(hosts) > 1 {
+		*conc = len(hosts)
 	}
 	o := runner.Options{
 		Glue:     steps.Glue,
 		Features: strings.Split(*features, ","), Tags: *tags, Profile: *prof,
 		SystemPath: *sys, PlanPath: *plan, ReportsRoot: *reports,
-		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Output: os.Stdout,
+		UpdatePlan: *update, DryRun: *dry, Concurrency: *conc, Engines: hosts, Output: os.Stdout,
 		NoColor: os.Getenv("NO_COLOR") != "" || !isTerminal(os.Stdout),
 		Live:    isTerminal(os.Stdout),
 	}
@@ -189,11 +197,18 @@ func clean(args []string) (int, error) {
 	fs := flag.NewFlagSet("clean", flag.ContinueOnError)
 	runID := fs.String("run", "", "remove every object of this run id, even if the run is still going")
 	all := fs.Bool("all", false, "remove every object labelled "+stack.LabelRun+", live runs' too")
+	engines := fs.String("engines", os.Getenv("FIREDRILL_ENGINES"), "Docker engines to clean, comma-separated; default $FIREDRILL_ENGINES, else the one DOCKER_HOST names")
 	if err := fs.Parse(args); err != nil {
 		return exitHarness, err
 	}
+	hosts, err := stack.ParseEngines(*engines)
+	if err != nil {
+		return exitHarness, err
+	}
+	if err := stack.UseEngines(hosts); err != nil {
+		return exitHarness, err
+	}
 	ctx := context.Background()
-	var err error
 	switch {
 	case *all:
 		err = stack.Sweep(ctx, "")
@@ -245,4 +260,11 @@ func askOperator(in *os.File, out *os.File) bool {
 		fmt.Fprintln(out, "firedrill: no operator: firedrill does the manual steps, and the plan's RTO cells say \"manual steps automated\"")
 	}
 	return yes
+}
+
+// flagSet says whether the command line set the flag named.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

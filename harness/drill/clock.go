@@ -165,9 +165,14 @@ func (sc *Scenario) checkClocks(ctx context.Context) error {
 			errs = append(errs, fmt.Sprintf("clock check: the %s container's clock could not be read, so the drill's times cannot be compared: %v", c.role, c.err))
 			continue
 		}
-		sc.addEvidence("clock", "%s", clockEvidence(c))
+		host := ""
+		if e := sc.engineNames(); e != nil && e[c.role] != "" {
+			// Several engines are several hosts: say whose clock it is.
+			host = " on engine " + e[c.role]
+		}
+		sc.addEvidence("clock", "%s%s", clockEvidence(c), host)
 		off, bound := c.reading.offset()
-		notes = append(notes, fmt.Sprintf("%s %s ±%s", c.role, signed(off), unsigned(bound)))
+		notes = append(notes, fmt.Sprintf("%s%s %s ±%s", c.role, host, signed(off), unsigned(bound)))
 		if err := clockVerdict(c); err != nil {
 			errs = append(errs, err.Error())
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"firedrill/harness/fault"
@@ -104,8 +105,14 @@ func (sc *Scenario) LoseServer(ctx context.Context) error {
 
 type datacenter struct{ sc *Scenario }
 
+// RemoveServer takes the primary's host away: split over two engines,
+// everything of the scenario on the primary's engine at once.
 func (d datacenter) RemoveServer(ctx context.Context) error {
-	return d.sc.stack.Remove(ctx, stack.RolePrimary)
+	lost, err := d.sc.stack.LoseHost(ctx)
+	if err == nil && d.sc.stack.Split() {
+		d.sc.logf("host lost: engine %s, with %s", stack.EngineName(d.sc.engine), strings.Join(lost, ", "))
+	}
+	return err
 }
 
 func (d datacenter) WipeLocalBackups(ctx context.Context) (int, error) {

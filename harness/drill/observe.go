@@ -13,7 +13,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"firedrill/harness/probe"
 	"firedrill/harness/stack"
 )
 
@@ -179,7 +178,7 @@ func (sc *Scenario) SnapshotCadence(ctx context.Context, tag string, n int, want
 	// MinIO shows a snapshot object it has not seen; the intervals come
 	// from restic's own snapshot times, so they lose nothing by it.
 	read := -1
-	_, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+	_, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
 		objs, err := sc.snapshotObjects(ctx, stack.BucketBackup)
 		if err != nil || objs < n || objs == read {
 			return false, fmt.Sprintf("%d snapshot objects in %s", objs, stack.BucketBackup), nil

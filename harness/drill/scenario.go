@@ -27,6 +27,8 @@ type Scenario struct {
 	rtoTarget          time.Duration
 	rpoTarget          time.Duration
 	stack              *stack.Stack
+	engine             string // the engine the stack (its primary) was placed on
+	servicesEngine     string // split: the engine of the services and the backup server
 	tl                 *timeline.Timeline
 	server             string // role the runbook's commands run on
 	mode               string
@@ -231,17 +233,35 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 	for k, v := range o.System.Env {
 		env[k] = v
 	}
-	sc.logf("starting stack")
+	sc.engine = sc.suite.engines.acquire()
+	services := ""
+	switch {
+	case sc.losesHost() && sc.suite.engines.many():
+		// The primary on a host of its own, the services and the backup
+		// server on another: losing the host is losing an engine's share.
+		if e, ok := sc.suite.engines.acquireReachable(sc.engine); ok {
+			services, sc.servicesEngine = e, e
+			sc.logf("starting stack: primary on engine %s; MinIO, broker, git remote and backup server on engine %s", stack.EngineName(sc.engine), stack.EngineName(e))
+		} else {
+			sc.logf("starting stack on engine %s (no other engine publishes on an address its containers reach: %s)", stack.EngineName(sc.engine), e)
+		}
+	case sc.suite.engines.many():
+		sc.logf("starting stack on engine %s", stack.EngineName(sc.engine))
+	default:
+		sc.logf("starting stack")
+	}
 	st, err := stack.Start(ctx, stack.Config{
-		RunID:      o.RunID,
-		Scenario:   sc.name,
-		Images:     sc.suite.images,
-		SystemEnv:  env,
-		Variables:  o.System.Variables,
-		BrokerEnv:  o.Profile.BrokerEnv(),
-		HealthPort: o.System.HealthPort(),
-		GitRemote:  o.System.GitRemote,
-		Log:        o.Log,
+		Engine:         sc.engine,
+		ServicesEngine: services,
+		RunID:          o.RunID,
+		Scenario:       sc.name,
+		Images:         sc.suite.images,
+		SystemEnv:      env,
+		Variables:      o.System.Variables,
+		BrokerEnv:      o.Profile.BrokerEnv(),
+		HealthPort:     o.System.HealthPort(),
+		GitRemote:      o.System.GitRemote,
+		Log:            o.Log,
 	})
 	sc.stack = st
 	if err != nil {
@@ -280,7 +300,7 @@ func (sc *Scenario) awaitHealth(ctx context.Context, mode string, limit time.Dur
 // health request took.
 func (sc *Scenario) awaitHealthTimed(ctx context.Context, mode string, limit time.Duration) (probe.Outcome, time.Duration, error) {
 	var took time.Duration
-	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+	o, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
 		start := time.Now()
 		h, err := sc.health(ctx)
 		took = time.Since(start)
@@ -306,7 +326,7 @@ func (sc *Scenario) AwaitBackups(ctx context.Context) error {
 	// once MinIO itself shows both repositories holding two snapshots, and
 	// a repository whose tags it has seen is not read again.
 	seen := map[string]string{}
-	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, deployLimit, func(ctx context.Context) (bool, string, error) {
+	o, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, deployLimit, func(ctx context.Context) (bool, string, error) {
 		for _, r := range repos {
 			n, err := sc.snapshotObjects(ctx, r.bucket)
 			if err != nil || n < 2 {
@@ -405,7 +425,7 @@ func (sc *Scenario) ObserveFailing(ctx context.Context, command string) error {
 
 // observeFailing is ObserveFailing of a command already mapped.
 func (sc *Scenario) observeFailing(ctx context.Context, command string) error {
-	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
+	o, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
 		r, err := sc.exec(ctx, command, nil)
 		if err != nil {
 			return false, "", err
@@ -417,7 +437,7 @@ func (sc *Scenario) observeFailing(ctx context.Context, command string) error {
 
 // ObserveHealthRed waits until the health endpoint stops answering ok.
 func (sc *Scenario) ObserveHealthRed(ctx context.Context) error {
-	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
+	o, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, detectLimit, func(ctx context.Context) (bool, string, error) {
 		h, err := sc.health(ctx)
 		if err != nil {
 			return true, err.Error(), nil
@@ -527,7 +547,7 @@ func (sc *Scenario) check(ctx context.Context, command string) (probe.Outcome, t
 	}
 	end := sc.tl.Phase("check: " + command)
 	var took time.Duration
-	o, err := probe.Until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
+	o, err := sc.until(ctx, sc.suite.opts.Profile.ProbeInterval, limit, func(ctx context.Context) (bool, string, error) {
 		start := time.Now()
 		r, err := sc.exec(ctx, command, nil)
 		took = time.Since(start)
@@ -645,6 +665,14 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 	if err := sc.tl.Err(); err != nil {
 		_ = sc.fail(err)
 	}
+	// An engine lost mid-scenario is the reason, whatever step tripped on
+	// it: a failed scenario asks its engines whether they still answer.
+	if stepErr != nil || len(sc.failures) > 0 {
+		sc.checkEngines(ctx)
+	}
+	if err := sc.engineLost(); err != nil {
+		_ = sc.fail(err)
+	}
 	var secrets []string
 	if sc.stack != nil {
 		secrets = sc.stack.Secrets.List()
@@ -652,6 +680,12 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 			sc.logf("remove stack: %v", err)
 			_ = sc.fail(fmt.Errorf("remove stack: %w", err))
 		}
+	}
+	if sc.engine != "" || sc.stack != nil {
+		sc.suite.engines.release(sc.engine)
+	}
+	if sc.servicesEngine != "" {
+		sc.suite.engines.release(sc.servicesEngine)
 	}
 	r := sc.Result()
 	sc.suite.record(r, secrets)
@@ -686,7 +720,21 @@ func (sc *Scenario) Result() result.Scenario {
 		Evidence:     append([]result.Evidence(nil), sc.evidence...),
 		NotRunReason: sc.notRun,
 		PlanSteps:    append([]result.PlanStepOutcome(nil), sc.planSteps...),
+		Engines:      sc.engineNames(),
 	}
+}
+
+// engineNames is where each role of the stack ran, when the run spreads
+// over several engines (nil otherwise).
+func (sc *Scenario) engineNames() map[string]string {
+	if sc.suite == nil || sc.suite.engines == nil || !sc.suite.engines.many() || sc.stack == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for role, host := range sc.stack.RoleEngines() {
+		out[role] = stack.EngineName(host)
+	}
+	return out
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -32,6 +32,9 @@ type Options struct {
 	Log io.Writer
 	// Progress, when set, is told where each scenario is (a live display).
 	Progress Progress
+	// Engines are the Docker engines the run spreads its scenarios over
+	// (stack.ParseEngines); none: the default engine alone.
+	Engines []string
 }
 
 // Progress follows scenarios as they run.
@@ -47,6 +50,7 @@ type Suite struct {
 	runbook drplan.Runbook
 	audit   drplan.AuditReport
 	images  stack.Images
+	engines *enginePool
 	started time.Time
 
 	mu        sync.Mutex
@@ -68,14 +72,32 @@ func NewSuite(ctx context.Context, o Options) (*Suite, error) {
 		return nil, err
 	}
 	imgs := stack.Images{MinIO: images.MinIO, Broker: images.Broker, Traderunner: o.System.Image, Base: images.Base}
-	var missing []string
-	for _, img := range []string{imgs.MinIO, imgs.Broker, imgs.Traderunner, imgs.Base} {
-		if _, err := images.Label(ctx, img); err != nil {
-			missing = append(missing, img)
-		}
+	if len(o.Engines) == 0 {
+		o.Engines = []string{stack.DefaultEngine}
 	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("start run: image(s) %s not found in the Docker engine: run 'make images' first", strings.Join(missing, ", "))
+	if err := stack.UseEngines(o.Engines); err != nil {
+		return nil, fmt.Errorf("start run: %w", err)
+	}
+	pool, err := newEnginePool(ctx, o.Engines)
+	if err != nil {
+		return nil, err
+	}
+	if pool.many() {
+		// Every engine gets every image, by its content hash: copied from
+		// an engine that has it where it is missing.
+		if err := images.Spread(ctx, o.Engines, []string{imgs.MinIO, imgs.Broker, imgs.Traderunner, imgs.Base}, o.Log); err != nil {
+			return nil, fmt.Errorf("start run: %w", err)
+		}
+	} else {
+		var missing []string
+		for _, img := range []string{imgs.MinIO, imgs.Broker, imgs.Traderunner, imgs.Base} {
+			if _, err := images.Label(ctx, img); err != nil {
+				missing = append(missing, img)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("start run: image(s) %s not found in the Docker engine: run 'make images' first", strings.Join(missing, ", "))
+		}
 	}
 	if err := os.MkdirAll(o.ReportDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create report folder %s: %w (pass --reports with a writable folder)", o.ReportDir, err)
@@ -84,7 +106,7 @@ func NewSuite(ctx context.Context, o Options) (*Suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Suite{opts: o, plan: plan, runbook: plan.Runbook(), audit: audit, images: imgs, started: time.Now().UTC()}, nil
+	return &Suite{opts: o, plan: plan, runbook: plan.Runbook(), audit: audit, images: imgs, engines: pool, started: time.Now().UTC()}, nil
 }
 
 // Audit is the plan's promises against its own backups (drplan.Audit).

@@ -365,6 +365,11 @@ func (b *builder) broker(ctx context.Context) (string, bool, error) {
 	if err := b.goBinary(ctx, "./fixtures/broker", filepath.Join(stage, "broker")); err != nil {
 		return "", false, err
 	}
+	// The relay stands for services of another engine (harness/stack, a
+	// stack spread over two engines).
+	if err := b.goBinary(ctx, "./fixtures/relay", filepath.Join(stage, "relay")); err != nil {
+		return "", false, err
+	}
 	if err := copyFile(filepath.Join(b.o.Root, "images", "broker", "Dockerfile"), filepath.Join(stage, "Dockerfile")); err != nil {
 		return "", false, err
 	}

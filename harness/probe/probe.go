@@ -25,8 +25,18 @@ type Outcome struct {
 	Detail string
 }
 
-// Until runs check every interval until it succeeds, the limit passes or
-// ctx ends. The first attempt runs at once.
+// Fatal marks a check's error as one no later attempt can mend (what it
+// probes is gone): Until returns it at once instead of trying again.
+func Fatal(err error) error { return fatal{err} }
+
+type fatal struct{ err error }
+
+func (f fatal) Error() string { return f.err.Error() }
+func (f fatal) Unwrap() error { return f.err }
+
+// Until runs check every interval until it succeeds, the limit passes,
+// ctx ends or the check fails with a Fatal error. The first attempt runs
+// at once.
 func Until(ctx context.Context, interval, limit time.Duration, check Check) (Outcome, error) {
 	if interval <= 0 {
 		return Outcome{}, fmt.Errorf("probe: interval must be > 0, got %s", interval)
@@ -45,6 +55,9 @@ func Until(ctx context.Context, interval, limit time.Duration, check Check) (Out
 		lastErr = err
 		if err == nil && ok {
 			return o, nil
+		}
+		if f, isFatal := err.(fatal); isFatal {
+			return o, f.err
 		}
 		select {
 		case <-ctx.Done():

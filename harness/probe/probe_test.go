@@ -57,3 +57,24 @@ func TestUntilRejectsZeroInterval(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+// TestUntilStopsOnAFatalError: a check whose target is gone ends the probe
+// at once with its error, long before the limit.
+func TestUntilStopsOnAFatalError(t *testing.T) {
+	gone := errors.New("engine stopped answering")
+	start := time.Now()
+	n := 0
+	_, err := Until(context.Background(), 10*time.Millisecond, time.Minute, func(context.Context) (bool, string, error) {
+		n++
+		if n < 3 {
+			return false, "not yet", nil
+		}
+		return false, "", Fatal(gone)
+	})
+	if !errors.Is(err, gone) {
+		t.Fatalf("got %v, want %v", err, gone)
+	}
+	if n != 3 || time.Since(start) > 5*time.Second {
+		t.Fatalf("the probe went on after the fatal error: %d attempts in %s", n, time.Since(start))
+	}
+}

@@ -106,6 +106,10 @@ type Scenario struct {
 	// PlanSteps are the plan's runbook steps the scenario touched, in the
 	// order it did.
 	PlanSteps []PlanStepOutcome `json:"plan_steps,omitempty"`
+	// Engines are the Docker engines the scenario's containers ran on, by
+	// role ("primary": "tcp://10.0.0.5:2375"); set when a run uses more
+	// than one engine.
+	Engines map[string]string `json:"engines,omitempty"`
 }
 
 // RTO is a measured recovery time against its target.

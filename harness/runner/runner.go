@@ -41,6 +41,9 @@ type Options struct {
 	DryRun      bool
 	Operator    drill.Operator
 	Concurrency int
+	// Engines are the Docker engines the run spreads its scenarios over
+	// (stack.ParseEngines); none: the one DOCKER_HOST names.
+	Engines []string
 	// Glue binds the features' Gherkin to the drills (package steps,
 	// steps.Glue); the harness itself never imports the steps.
 	Glue Glue
@@ -112,7 +115,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	runID := stack.NewRunID(time.Now())
 	reportDir := filepath.Join(o.ReportsRoot, runID)
-	// What a killed run left is removed before anything starts.
+	if err := stack.UseEngines(o.Engines); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
+	}
+	// What a killed run left is removed before anything starts, on every
+	// engine of the run.
 	if err := stack.SweepOrphans(ctx); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrHarness, err)
 	}
@@ -132,7 +139,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	dopts := drill.Options{
 		RunID: runID, Profile: prof, System: sys, PlanPath: o.PlanPath,
-		ReportDir: reportDir, Operator: o.Operator, Log: logOut,
+		ReportDir: reportDir, Operator: o.Operator, Log: logOut, Engines: o.Engines,
 	}
 	if display != nil {
 		dopts.Progress = display

@@ -90,11 +90,11 @@ func publishSpec(addr, port string) string {
 // service without a port of its own (the git remote, from the system's
 // image) gets its image's exposed ports bound to addr instead: published,
 // but not beyond loopback.
-func publishSpecs(ctx context.Context, image, port, addr string) ([]string, error) {
+func publishSpecs(ctx context.Context, host, image, port, addr string) ([]string, error) {
 	if port != "" {
 		return []string{publishSpec(addr, port)}, nil
 	}
-	cl, err := client(ctx)
+	cl, err := clientFor(ctx, host)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ type Service struct {
 	// OnDemand services are not started by Start but later, by the drill
 	// that needs them (StartBackupServer).
 	OnDemand bool
+	// Aliases are the container's names on the stack's network (its role
+	// when nil).
+	Aliases []string
 }
 
 // Readiness is how a service shows it serves: an HTTP path on its Port
@@ -76,6 +79,13 @@ func (s *Stack) services() []Service {
 			Ready:       Readiness{Log: "Ready to rumble"}, // git daemon's own line once it listens
 			Healthcheck: []string{"CMD", "git", "ls-remote", "git://127.0.0.1/" + g.Repository},
 		})
+		if s.split() {
+			// Reached across hosts: through a published port.
+			out[len(out)-1].Port = PortGit
+		}
+	}
+	if s.split() {
+		out = append(out, s.relayService())
 	}
 	primary := s.SystemEnv()
 	cfg.Variables.Host.Env(primary, "primary")

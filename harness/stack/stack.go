@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	dockernetwork "github.com/docker/docker/api/types/network"
 	"github.com/docker/go-connections/nat"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -83,6 +84,14 @@ type Config struct {
 	// GitRemote starts a git daemon serving the system image's bare
 	// repositories (none when nil).
 	GitRemote *system.GitRemote
+	// Engine is the Docker engine the stack runs on (DefaultEngine: the
+	// one DOCKER_HOST names); see UseEngines.
+	Engine string
+	// ServicesEngine, when set and not Engine, is another engine for
+	// MinIO, the broker, the git remote and the backup server: the primary
+	// alone is on Engine, as a server on a host of its own, and reaches
+	// them across hosts (see split).
+	ServicesEngine string
 	// Deadline bounds each container's start (default 60 s).
 	Deadline time.Duration
 	Log      io.Writer
@@ -103,10 +112,15 @@ func (s Secrets) List() []string {
 type Stack struct {
 	cfg     Config
 	Secrets Secrets
+	// Network is the stack's network on its engine (Config.Engine).
 	Network *tc.DockerNetwork
+	// networks are the stack's networks by engine: one per engine it has
+	// containers on (a network never spans engines).
+	networks map[string]*tc.DockerNetwork
 
 	mu         sync.Mutex
 	containers map[string]*tc.DockerContainer
+	started    map[string]bool // every role placed on an engine in the stack's life
 	owned      map[string]bool // container ids whose run label own checked
 	closed     bool
 }
@@ -133,25 +147,49 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	// Created whatever ctx does meanwhile, as containers are (see run).
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
-	nw, err := network.New(cctx, network.WithLabels(s.labels("network")))
-	cancel()
-	if err != nil {
-		return s, fmt.Errorf("create network for %s: %w", cfg.Scenario, err)
+	s.networks = map[string]*tc.DockerNetwork{}
+	for _, e := range s.engines() {
+		nw, err := s.newNetwork(cctx, e)
+		if err != nil {
+			cancel()
+			return s, fmt.Errorf("create network for %s: %w", cfg.Scenario, err)
+		}
+		s.networks[e] = nw
 	}
-	s.Network = nw
+	cancel()
+	s.Network = s.networks[cfg.Engine]
 	if err := ctx.Err(); err != nil {
 		return s, fmt.Errorf("start stack for %s: %w", cfg.Scenario, err)
 	}
 
-	var first []Service
+	// Split over two engines, the services come first: the relay that
+	// stands for them beside the primary needs their published ports.
+	var first, then []Service
 	for _, v := range s.services() {
-		if !v.OnDemand {
+		switch {
+		case v.OnDemand:
+		case s.split() && (v.Role == RoleRelay || v.Role == RolePrimary):
+			then = append(then, v)
+		default:
 			first = append(first, v)
 		}
 	}
-	errs := make([]error, len(first))
+	for _, batch := range [][]Service{first, then} {
+		if err := s.runServices(ctx, batch); err != nil {
+			return s, err
+		}
+	}
+	if err := s.createBuckets(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// runServices starts services in parallel and waits for all of them.
+func (s *Stack) runServices(ctx context.Context, vs []Service) error {
+	errs := make([]error, len(vs))
 	var wg sync.WaitGroup
-	for i, v := range first {
+	for i, v := range vs {
 		wg.Go(func() {
 			if _, err := s.runService(ctx, v); err != nil {
 				errs[i] = fmt.Errorf("start %s: %w", v.Role, err)
@@ -159,13 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return s, err
-	}
-	if err := s.createBuckets(ctx); err != nil {
-		return s, err
-	}
-	return s, nil
+	return errors.Join(errs...)
 }
 
 func (s *Stack) labels(role string) map[string]string {
@@ -182,11 +214,14 @@ func (s *Stack) ContainerName(role string) string {
 	return fmt.Sprintf("firedrill-%s-%s-%s", s.cfg.RunID, Slug(s.cfg.Scenario), role)
 }
 
-func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.ContainerCustomizer) (*tc.DockerContainer, error) {
+func (s *Stack) run(ctx context.Context, role, image string, aliases []string, opts ...tc.ContainerCustomizer) (*tc.DockerContainer, error) {
+	if aliases == nil {
+		aliases = []string{role}
+	}
 	base := []tc.ContainerCustomizer{
 		tc.WithName(s.ContainerName(role)),
 		tc.WithLabels(s.labels(role)),
-		network.WithNetwork([]string{role}, s.Network),
+		network.WithNetwork(aliases, s.networks[s.engineOf(role)]),
 		tc.WithConfigModifier(func(c *container.Config) { c.Hostname = role }),
 	}
 	req := tc.GenericContainerRequest{ContainerRequest: tc.ContainerRequest{Image: image}}
@@ -200,8 +235,14 @@ func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.Containe
 	// So creating is not cut short by cancellation (it has a limit of its
 	// own): the container is known, and removed, whatever happens next.
 	// Starting it and waiting for it follow ctx.
+	s.mu.Lock()
+	if s.started == nil {
+		s.started = map[string]bool{}
+	}
+	s.started[role] = true // placed, whether or not its engine creates it
+	s.mu.Unlock()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
-	ctr, err := tc.GenericContainer(cctx, req)
+	ctr, err := s.create(cctx, s.engineOf(role), req)
 	cancel()
 	var c *tc.DockerContainer
 	if ctr != nil {
@@ -227,22 +268,81 @@ func (s *Stack) run(ctx context.Context, role, image string, opts ...tc.Containe
 	return c, nil
 }
 
+// Engine is the engine the stack runs on.
+func (s *Stack) Engine() string { return s.cfg.Engine }
+
+// newNetwork creates the stack's network on an engine.
+func (s *Stack) newNetwork(ctx context.Context, engine string) (*tc.DockerNetwork, error) {
+	if engine == DefaultEngine {
+		return network.New(ctx, network.WithLabels(s.labels("network")))
+	}
+	cl, err := clientFor(ctx, engine)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	name := NetworkName(s.cfg)
+	labels := maps.Clone(tc.GenericLabels())
+	maps.Copy(labels, s.labels("network"))
+	resp, err := cl.NetworkCreate(ctx, name, dockernetwork.CreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil {
+		return nil, fmt.Errorf("create network on engine %s: %w", engine, err)
+	}
+	return &tc.DockerNetwork{ID: resp.ID, Name: name, Driver: "bridge"}, nil
+}
+
+// create creates a container on the stack's engine: through
+// testcontainers-go's own discovery for the default engine, through a
+// provider bound to the engine's address for a named one.
+func (s *Stack) create(ctx context.Context, engine string, req tc.GenericContainerRequest) (tc.Container, error) {
+	if engine == DefaultEngine {
+		return tc.GenericContainer(ctx, req)
+	}
+	p, err := providerFor(ctx, engine, s.networks[engine].Name)
+	if err != nil {
+		return nil, err
+	}
+	c, err := p.CreateContainer(ctx, req.ContainerRequest)
+	if err != nil {
+		return c, fmt.Errorf("create container on engine %s: %w", engine, err)
+	}
+	return c, nil
+}
+
 // runService starts one service of the definition and waits until it is ready.
 func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer, error) {
+	if v.Role == RoleRelay {
+		args, err := s.relayRoutes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		v.Entrypoint = args
+	}
 	opts := []tc.ContainerCustomizer{tc.WithEnv(v.Env)}
 	if v.Entrypoint != nil {
 		opts = append(opts, tc.WithEntrypoint(v.Entrypoint...))
 	}
-	addr, err := PublishAddress()
+	engine := s.engineOf(v.Role)
+	addr, err := PublishAddressOf(engine)
 	if err != nil {
 		return nil, err
 	}
-	specs, err := publishSpecs(ctx, v.Image, v.Port, addr)
+	specs, err := publishSpecs(ctx, engine, v.Image, v.Port, addr)
 	if err != nil {
 		return nil, err
 	}
 	if len(specs) > 0 {
 		opts = append(opts, tc.WithExposedPorts(specs...))
+	}
+	if engine != DefaultEngine {
+		// testcontainers-go's waits reach a port through the one engine
+		// host it knows per process: a named engine's service is awaited
+		// at the address its ports are published on (awaitReady).
+		c, err := s.run(ctx, v.Role, v.Image, v.Aliases, opts...)
+		if err != nil {
+			return c, err
+		}
+		return c, s.awaitReady(ctx, v)
 	}
 	switch {
 	case v.Ready.HTTPPath != "":
@@ -258,7 +358,7 @@ func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer,
 		}
 		opts = append(opts, tc.WithWaitStrategy(w))
 	}
-	return s.run(ctx, v.Role, v.Image, opts...)
+	return s.run(ctx, v.Role, v.Image, v.Aliases, opts...)
 }
 
 // Repository is the URL of a backup repository (BucketBackup or
@@ -316,7 +416,7 @@ func (s *Stack) Endpoint(ctx context.Context, role, port string) (string, error)
 	if err := s.own(ctx, role); err != nil {
 		return "", err
 	}
-	ep, err := c.PortEndpoint(ctx, nat.Port(port), "")
+	ep, err := s.portEndpoint(ctx, role, c, port)
 	if err != nil {
 		// A container that stopped has no ports: say that, not "port not found".
 		if st, serr := c.State(ctx); serr == nil && !st.Running {
@@ -435,7 +535,7 @@ func (s *Stack) Remove(ctx context.Context, role string) error {
 	if c == nil {
 		return nil
 	}
-	return removeContainer(ctx, c.GetContainerID())
+	return removeContainer(ctx, s.engineOf(role), c.GetContainerID())
 }
 
 // MinIO returns a client for the stack's MinIO, reached from this process.
@@ -540,5 +640,10 @@ func (s *Stack) Close(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
 	defer cancel()
 	// Remove by label: that also catches containers created outside Start.
-	return SweepScenario(cctx, s.cfg.RunID, Slug(s.cfg.Scenario))
+	// Only the stack's own engines: another engine of the run being out of
+	// reach is not this scenario's failure.
+	if s.cfg.RunID == "" || s.cfg.Scenario == "" {
+		return SweepScenario(cctx, s.cfg.RunID, Slug(s.cfg.Scenario))
+	}
+	return sweepEngines(cctx, s.engines(), runFilter(s.cfg.RunID, Slug(s.cfg.Scenario)), nil)
 }

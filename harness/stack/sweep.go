@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -139,8 +140,36 @@ func alive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// sweep removes what matches on every engine of the run. An engine that
+// does not answer is named in the error; the others are swept all the same.
 func sweep(ctx context.Context, f filters.Args, keep func(map[string]string) bool) error {
-	cl, err := client(ctx)
+	return sweepEngines(ctx, Engines(), f, keep)
+}
+
+// sweepEngines sweeps some engines of the run.
+func sweepEngines(ctx context.Context, hosts []string, f filters.Args, keep func(map[string]string) bool) error {
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Go(func() {
+			if err := sweepOn(ctx, h, f, keep); err != nil && len(hosts) > 1 {
+				errs[i] = fmt.Errorf("engine %s: %w", EngineName(h), err)
+			} else {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func sweepOn(ctx context.Context, host string, f filters.Args, keep func(map[string]string) bool) error {
+	if host != DefaultEngine {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 2*sweepWait+engineCallLimit)
+		defer cancel()
+	}
+	cl, err := clientFor(ctx, host)
 	if err != nil {
 		return err
 	}
@@ -250,8 +279,8 @@ func inProgress(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "already in progress")
 }
 
-func removeContainer(ctx context.Context, id string) error {
-	cl, err := client(ctx)
+func removeContainer(ctx context.Context, host, id string) error {
+	cl, err := clientFor(ctx, host)
 	if err != nil {
 		return err
 	}
@@ -267,7 +296,7 @@ func (s *Stack) Signal(ctx context.Context, role, signal string) error {
 	if err := s.own(ctx, role); err != nil {
 		return err
 	}
-	cl, err := client(ctx)
+	cl, err := clientFor(ctx, s.engineOf(role))
 	if err != nil {
 		return err
 	}
@@ -349,9 +378,31 @@ func SweepOwnedSettled(ctx context.Context, quiet time.Duration) error {
 	}
 }
 
-// countMatching counts the objects under f whose labels match.
+// countMatching counts the objects under f whose labels match, on every
+// engine of the run.
 func countMatching(ctx context.Context, f filters.Args, match func(map[string]string) bool) (Leftovers, error) {
-	cl, err := client(ctx)
+	var total Leftovers
+	var errs []error
+	for _, h := range Engines() {
+		l, err := countOn(ctx, h, f, match)
+		if err != nil && len(Engines()) > 1 {
+			err = fmt.Errorf("engine %s: %w", EngineName(h), err)
+		}
+		errs = append(errs, err)
+		total.Containers += l.Containers
+		total.Networks += l.Networks
+		total.Volumes += l.Volumes
+	}
+	return total, errors.Join(errs...)
+}
+
+func countOn(ctx context.Context, host string, f filters.Args, match func(map[string]string) bool) (Leftovers, error) {
+	if host != DefaultEngine {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, engineCallLimit)
+		defer cancel()
+	}
+	cl, err := clientFor(ctx, host)
 	if err != nil {
 		return Leftovers{}, err
 	}

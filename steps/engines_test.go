@@ -1,0 +1,262 @@
+package steps_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	dockerclient "github.com/docker/docker/client"
+
+	"firedrill/harness/enginetest"
+	"firedrill/harness/runner"
+	"firedrill/harness/stack"
+	"firedrill/steps"
+)
+
+// TestEngines runs Q2 and Q4 spread over two Docker engines: this
+// machine's and a second one the test starts (as root; skipped otherwise,
+// with the reason). Every scenario must say where it ran, both engines
+// must have run some, and nothing may be left on either.
+func TestEngines(t *testing.T) {
+	if err := dockerReachable(); err != nil {
+		t.Fatalf("Docker is not reachable (%v): start the Docker engine, then 'make images'", err)
+	}
+	second := enginetest.StartWith(t, enginetest.Options{Routable: true})
+	ctx := runContext(t)
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-45*time.Second))
+		defer cancel()
+	}
+	first := "unix:///var/run/docker.sock"
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		first = h
+	}
+	hosts := []string{first, second.Host}
+	t.Cleanup(func() { _ = stack.UseEngines(nil) })
+	// Everything on either engine before the run: afterwards there must be
+	// nothing more, labelled or not (testcontainers-go makes networks of
+	// its own where it is let).
+	before := map[string][]string{}
+	for _, h := range hosts {
+		before[h] = engineObjects(t, h)
+	}
+	out, err := runner.Run(ctx, runner.Options{
+		Glue:        steps.Glue,
+		Features:    []string{*feats},
+		Tags:        "@q2,@q4",
+		Profile:     *prof,
+		SystemPath:  "../systems/reference.yml",
+		PlanPath:    *plan,
+		ReportsRoot: t.TempDir(),
+		Concurrency: 2,
+		Engines:     hosts,
+		TestingT:    t,
+		Output:      io.MultiWriter(os.Stdout),
+		NoColor:     true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]int{}
+	for _, sc := range out.Run.Scenarios {
+		if len(sc.Engines) == 0 {
+			t.Errorf("scenario %q does not say which engine it ran on", sc.Name)
+			continue
+		}
+		primary := sc.Engines[stack.RolePrimary]
+		if primary == "" {
+			t.Errorf("scenario %q names no engine for its primary: %v", sc.Name, sc.Engines)
+		}
+		ran[primary]++
+		t.Logf("%s: %v", sc.Name, sc.Engines)
+	}
+	for _, h := range hosts {
+		if ran[h] == 0 {
+			t.Errorf("no scenario ran on engine %s (placed: %v)", h, ran)
+		}
+	}
+	for _, sc := range out.Run.Scenarios {
+		if sc.Drill == "Q4" && sc.Engines[stack.RolePrimary] == sc.Engines[stack.RoleBackupServer] {
+			t.Errorf("Q4's primary and backup server ran on one engine: %v", sc.Engines)
+		}
+	}
+	for _, h := range hosts {
+		if extra := added(before[h], engineObjects(t, h)); len(extra) > 0 {
+			t.Errorf("the run left on engine %s: %s", h, strings.Join(extra, ", "))
+		}
+	}
+	left, err := runner.Leftovers(context.Background(), out.Run.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !left.Zero() {
+		t.Fatalf("run %s left %s behind on its engines", out.Run.RunID, left)
+	}
+	for _, sc := range out.Run.Scenarios {
+		if !strings.EqualFold(string(sc.Status), "passed") {
+			t.Errorf("scenario %q %s: %v", sc.Name, sc.Status, sc.Failures)
+		}
+	}
+}
+
+// engineObjects lists every container, network and volume on an engine.
+func engineObjects(t *testing.T, host string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []string
+	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		out = append(out, "container "+strings.Join(c.Names, ","))
+	}
+	ns, err := cl.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		out = append(out, "network "+n.Name+" "+n.ID[:12])
+	}
+	vs, err := cl.VolumeList(ctx, volume.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs.Volumes {
+		out = append(out, "volume "+v.Name)
+	}
+	return out
+}
+
+// added is what after holds that before did not.
+func added(before, after []string) []string {
+	var out []string
+	for _, a := range after {
+		if !slices.Contains(before, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestEngineLostMidRun stops the second engine while a scenario runs on
+// it: that scenario must fail within a minute, saying which engine it
+// lost; the scenarios on the other engine pass; the run ends and writes
+// its reports.
+func TestEngineLostMidRun(t *testing.T) {
+	if err := dockerReachable(); err != nil {
+		t.Fatalf("Docker is not reachable (%v): start the Docker engine, then 'make images'", err)
+	}
+	second := enginetest.Start(t)
+	ctx := runContext(t)
+	first := "unix:///var/run/docker.sock"
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		first = h
+	}
+	t.Cleanup(func() { _ = stack.UseEngines(nil) })
+	killed := make(chan time.Time, 1)
+	go func() {
+		// Once a traderunner runs on the second engine, its engine stops
+		// (SIGTERM to its dockerd, by pid).
+		deadline := time.Now().Add(3 * time.Minute)
+		for time.Now().Before(deadline) {
+			for _, o := range engineObjectsQuiet(second.Host) {
+				if strings.HasPrefix(o, "container ") && strings.HasSuffix(o, "-primary") {
+					time.Sleep(2 * time.Second)
+					_ = syscall.Kill(second.Pid, syscall.SIGTERM)
+					killed <- time.Now()
+					return
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		close(killed)
+	}()
+	out, err := runner.Run(ctx, runner.Options{
+		Glue:        steps.Glue,
+		Features:    []string{*feats},
+		Tags:        "@q2",
+		Profile:     *prof,
+		SystemPath:  "../systems/reference.yml",
+		PlanPath:    *plan,
+		ReportsRoot: t.TempDir(),
+		Concurrency: 2,
+		Engines:     []string{first, second.Host},
+		Output:      io.MultiWriter(os.Stdout),
+		NoColor:     true,
+	})
+	if out == nil {
+		t.Fatalf("the run wrote nothing: %v", err)
+	}
+	at, ok := <-killed
+	if !ok {
+		t.Fatal("no scenario started on the second engine: nothing was stopped")
+	}
+	for _, f := range []string{"results.json", "junit.xml", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out.ReportDir, f)); err != nil {
+			t.Errorf("the run did not write %s after losing an engine: %v", f, err)
+		}
+	}
+	onSecond := 0
+	for _, sc := range out.Run.Scenarios {
+		if sc.Engines[stack.RolePrimary] != second.Host {
+			if sc.Status != "passed" {
+				t.Errorf("scenario %q on the first engine %s: %v", sc.Name, sc.Status, sc.Failures)
+			}
+			continue
+		}
+		if sc.StartedAt.After(at) {
+			t.Errorf("scenario %q was placed on the second engine after it stopped", sc.Name)
+		}
+		onSecond++
+		if sc.Status != "failed" {
+			t.Errorf("scenario %q on the lost engine %s, want failed", sc.Name, sc.Status)
+		}
+		if !strings.Contains(strings.Join(sc.Failures, "\n"), "engine "+second.Host+" stopped answering") {
+			t.Errorf("scenario %q does not say it lost engine %s: %v", sc.Name, second.Host, sc.Failures)
+		}
+		if d := sc.EndedAt.Sub(at); d > time.Minute {
+			t.Errorf("scenario %q ended %s after its engine stopped, want within a minute", sc.Name, d.Round(time.Second))
+		}
+		t.Logf("%q failed %s after its engine stopped: %v", sc.Name, sc.EndedAt.Sub(at).Round(100*time.Millisecond), sc.Failures)
+	}
+	if onSecond == 0 {
+		t.Fatal("no scenario reports the second engine")
+	}
+}
+
+// engineObjectsQuiet is engineObjects for a goroutine: nothing on error.
+func engineObjectsQuiet(host string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil
+	}
+	defer cl.Close()
+	cs, err := cl.ContainerList(ctx, container.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range cs {
+		out = append(out, "container "+strings.TrimPrefix(strings.Join(c.Names, ","), "/"))
+	}
+	return out
+}
