@@ -29,7 +29,7 @@ images: build ## build every image offline (only what changed)
 
 # make test's two steps; make soak repeats them.
 UNIT_TESTS    = $(GO) test -count=1 $$($(GO) list ./... | grep -v /steps)
-DRILL_TESTS   = FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run 'TestFeaturesFollowThePlan|TestPlanCheckCatchesDrift|TestDrills|TestCalibration|TestEngines'
+DRILL_TESTS   = FIREDRILL_PROFILE=ci FIREDRILL_TAGS='$(TAGS)' $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./steps -run 'TestFeaturesFollowThePlan|TestPlanCheckCatchesDrift|TestDrills|TestCalibration|TestEngine'
 
 test: images ## unit and safety tests, then every feature against real containers (profile ci)
 	$(UNIT_TESTS)
