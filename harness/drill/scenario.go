@@ -401,7 +401,17 @@ func (sc *Scenario) inject(ctx context.Context, f fault.Fault) error {
 	if err != nil {
 		return sc.fail(err)
 	}
-	sc.addEvidence("fault", "%s", faultEvidence(f.Name(), role, st, before, after))
+	host := ""
+	if e := sc.engineNames(); e != nil {
+		// Several engines are several hosts: say whose clock stamped it.
+		switch {
+		case st.Clock == fault.HostClock:
+			host = " (firedrill's host)"
+		case e[role] != "":
+			host = " (engine " + e[role] + ")"
+		}
+	}
+	sc.addEvidence("fault", "%s%s", faultEvidence(f.Name(), role, st, before, after), host)
 	if !seen {
 		sc.tl.MarkAt(timeline.FaultInjected, f.Name(), st.At)
 		sc.recoveryDeadline = st.At.Add(sc.recoveryLimit())

@@ -270,6 +270,9 @@ func HTML(w io.Writer, run result.Run, opts Options) error {
 		if l := rpoLine(s); l != "" {
 			lines = append(lines, esc(l))
 		}
+		if l := engineLine(s); l != "" {
+			lines = append(lines, esc(l))
+		}
 		if s.PlanRow != "" {
 			lines = append(lines, "plan row "+esc(s.PlanRow))
 		}

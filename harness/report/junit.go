@@ -346,6 +346,9 @@ func scenarioText(s result.Scenario) string {
 	if l := rpoLine(s); l != "" {
 		b.WriteString(l + "\n")
 	}
+	if l := engineLine(s); l != "" {
+		b.WriteString(l + "\n")
+	}
 	for _, e := range s.Evidence {
 		fmt.Fprintf(&b, "evidence: %s: %s\n", e.Name, e.Detail)
 	}

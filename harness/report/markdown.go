@@ -112,6 +112,9 @@ func markdownScenario(out *errWriter, s result.Scenario) {
 	if l := rpoLine(s); l != "" {
 		lines = append(lines, oneLine(l, 10000))
 	}
+	if l := engineLine(s); l != "" {
+		lines = append(lines, l)
+	}
 	if s.Feature != "" {
 		where := s.Feature
 		if s.Line > 0 {

@@ -14,6 +14,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -253,6 +254,30 @@ func recoveryLine(s result.Scenario) string {
 		parts = append(parts, "recovery not verified")
 	}
 	return strings.Join(parts, " · ")
+}
+
+// engineLine says which Docker engine ran which of the scenario's
+// containers, when the run spread over several ("" otherwise).
+func engineLine(s result.Scenario) string {
+	if len(s.Engines) == 0 {
+		return ""
+	}
+	byEngine := map[string][]string{}
+	var engines []string
+	for role, e := range s.Engines {
+		if byEngine[e] == nil {
+			engines = append(engines, e)
+		}
+		byEngine[e] = append(byEngine[e], role)
+	}
+	sort.Strings(engines)
+	var parts []string
+	for _, e := range engines {
+		roles := byEngine[e]
+		sort.Strings(roles)
+		parts = append(parts, strings.Join(roles, ", ")+" on "+e)
+	}
+	return "engines: " + strings.Join(parts, "; ")
 }
 
 // rpoLine says what the RPO was measured from.

@@ -439,3 +439,19 @@ func markerLines(t *testing.T, svg string) []vline {
 		out = append(out, vline{x, y1, y2})
 	}
 }
+
+// TestEngineLineGroupsRolesByEngine: a scenario spread over engines says
+// which engine ran which containers; one on a single engine says nothing.
+func TestEngineLineGroupsRolesByEngine(t *testing.T) {
+	s := result.Scenario{Engines: map[string]string{
+		"primary": "unix:///var/run/docker.sock", "relay": "unix:///var/run/docker.sock",
+		"minio": "tcp://10.0.0.5:2375", "backup-server": "tcp://10.0.0.5:2375",
+	}}
+	want := "engines: backup-server, minio on tcp://10.0.0.5:2375; primary, relay on unix:///var/run/docker.sock"
+	if got := engineLine(s); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := engineLine(result.Scenario{}); got != "" {
+		t.Fatalf("one engine: got %q, want nothing", got)
+	}
+}

@@ -100,6 +100,9 @@ func Terminal(w io.Writer, run result.Run, opts Options) error {
 		if l := rpoLine(s); l != "" {
 			out.printf("%s\n", l)
 		}
+		if l := engineLine(s); l != "" {
+			out.printf("%s\n", l)
+		}
 		for _, e := range s.Evidence {
 			out.printf("evidence: %s: %s\n", e.Name, indent(strings.TrimRight(e.Detail, "\n"), "  "))
 		}
