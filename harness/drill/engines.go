@@ -68,6 +68,28 @@ func (p *enginePool) acquire() string {
 	return best
 }
 
+// acquireExcept is acquire among the engines other than not (acquire when
+// there is none).
+func (p *enginePool) acquireExcept(not string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := ""
+	for _, h := range p.hosts {
+		if h == not || stack.EngineLost(h) != nil {
+			continue
+		}
+		if best == "" || p.running[h]*p.capacity[best] < p.running[best]*p.capacity[h] {
+			best = h
+		}
+	}
+	if best == "" {
+		best = not
+	}
+	p.running[best]++
+	p.placed[best]++
+	return best
+}
+
 // release ends a scenario's load on an engine.
 func (p *enginePool) release(host string) {
 	p.mu.Lock()
@@ -81,9 +103,9 @@ func (p *enginePool) release(host string) {
 func (p *enginePool) many() bool { return len(p.hosts) > 1 }
 
 // acquireReachable picks, for the services of a stack split over two
-// engines, the least loaded engine other than not whose published ports
-// containers on another engine can reach (not loopback), and counts the
-// scenario on it. Without one it returns why, and false.
+// engines, the least loaded engine other than not ("": any) whose
+// published ports containers on another engine can reach (not loopback),
+// and counts the scenario on it. Without one it returns why, and false.
 func (p *enginePool) acquireReachable(not string) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,6 +1,9 @@
 package drill
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestPlacementFollowsFreeCapacity: scenarios go to the engine with the
 // lowest load for its capacity, first listed on a tie, and an ended
@@ -27,5 +30,27 @@ func TestPlacementFollowsFreeCapacity(t *testing.T) {
 	one := &enginePool{hosts: []string{""}, capacity: map[string]int{"": 1}, running: map[string]int{}, placed: map[string]int{}}
 	if one.many() || one.acquire() != "" {
 		t.Fatal("one engine: every stack must go to it")
+	}
+}
+
+// TestSplitPlacementPicksTheReachableEngineForServices: a host-losing
+// scenario's services go where the other engine's containers reach them
+// (an engine publishing beyond loopback), its primary elsewhere, whatever
+// the order the engines were named in.
+func TestSplitPlacementPicksTheReachableEngineForServices(t *testing.T) {
+	local, remote := "unix:///var/run/docker.sock", "tcp://10.0.0.5:2375"
+	for _, hosts := range [][]string{{local, remote}, {remote, local}} {
+		p := &enginePool{hosts: hosts, capacity: map[string]int{local: 2, remote: 2}, running: map[string]int{}, placed: map[string]int{}}
+		services, ok := p.acquireReachable("")
+		if !ok || services != remote {
+			t.Fatalf("engines %v: services on %q (%v), want %s", hosts, services, ok, remote)
+		}
+		if primary := p.acquireExcept(services); primary != local {
+			t.Fatalf("engines %v: primary on %s, want %s", hosts, primary, local)
+		}
+	}
+	p := &enginePool{hosts: []string{local, "tcp://127.0.0.1:2375"}, capacity: map[string]int{}, running: map[string]int{}, placed: map[string]int{}}
+	if why, ok := p.acquireReachable(""); ok || !strings.Contains(why, "publishes on 127.0.0.1") {
+		t.Fatalf("only loopback engines: got %q, %v; want no engine, and why", why, ok)
 	}
 }

@@ -233,21 +233,26 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 	for k, v := range o.System.Env {
 		env[k] = v
 	}
-	sc.engine = sc.suite.engines.acquire()
 	services := ""
 	switch {
 	case sc.losesHost() && sc.suite.engines.many():
 		// The primary on a host of its own, the services and the backup
 		// server on another: losing the host is losing an engine's share.
-		if e, ok := sc.suite.engines.acquireReachable(sc.engine); ok {
+		// The services' engine is chosen first: it must publish where the
+		// primary's engine's containers reach.
+		if e, ok := sc.suite.engines.acquireReachable(""); ok {
 			services, sc.servicesEngine = e, e
+			sc.engine = sc.suite.engines.acquireExcept(e)
 			sc.logf("starting stack: primary on engine %s; MinIO, broker, git remote and backup server on engine %s", stack.EngineName(sc.engine), stack.EngineName(e))
 		} else {
-			sc.logf("starting stack on engine %s (no other engine publishes on an address its containers reach: %s)", stack.EngineName(sc.engine), e)
+			sc.engine = sc.suite.engines.acquire()
+			sc.logf("starting stack on engine %s (Q4 on one engine: no engine publishes on an address other engines' containers reach: %s)", stack.EngineName(sc.engine), e)
 		}
 	case sc.suite.engines.many():
+		sc.engine = sc.suite.engines.acquire()
 		sc.logf("starting stack on engine %s", stack.EngineName(sc.engine))
 	default:
+		sc.engine = sc.suite.engines.acquire()
 		sc.logf("starting stack")
 	}
 	st, err := stack.Start(ctx, stack.Config{
