@@ -86,8 +86,16 @@ func TestEngines(t *testing.T) {
 		}
 	}
 	for _, sc := range out.Run.Scenarios {
-		if sc.Drill == "Q4" && sc.Engines[stack.RolePrimary] == sc.Engines[stack.RoleBackupServer] {
+		if sc.Drill != "Q4" {
+			continue
+		}
+		if sc.Engines[stack.RolePrimary] == sc.Engines[stack.RoleBackupServer] {
 			t.Errorf("Q4's primary and backup server ran on one engine: %v", sc.Engines)
+		}
+		// Each server reached the services across hosts, through a relay
+		// beside it: none shared a network with them.
+		if sc.Engines[stack.RoleRelay] != sc.Engines[stack.RolePrimary] || sc.Engines[stack.RoleBackupRelay] != sc.Engines[stack.RoleBackupServer] {
+			t.Errorf("Q4's servers had no relay beside them: %v", sc.Engines)
 		}
 	}
 	for _, h := range hosts {

@@ -85,7 +85,7 @@ func (s *Stack) services() []Service {
 		}
 	}
 	if s.split() {
-		out = append(out, s.relayService())
+		out = append(out, s.relayService(RoleRelay), s.relayService(RoleBackupRelay))
 	}
 	primary := s.SystemEnv()
 	cfg.Variables.Host.Env(primary, "primary")

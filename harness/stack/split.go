@@ -30,8 +30,52 @@ import (
 // Losing the primary host (LoseHost) removes everything of the scenario
 // on its engine at once, the relay with it.
 
-// RoleRelay is the relay beside the primary of a split stack.
-const RoleRelay = "relay"
+// RoleRelay is the relay beside the primary of a split stack;
+// RoleBackupRelay the one beside the backup server.
+const (
+	RoleRelay       = "relay"
+	RoleBackupRelay = "backup-relay"
+)
+
+// Network groups: a stack on one engine has one network (groupAll); a
+// split one a network per host: the primary's, the services', and the
+// backup server's (a host of its own too, on the services' engine).
+const (
+	groupAll      = ""
+	groupPrimary  = "primary"
+	groupServices = "services"
+	groupBackup   = "backup"
+)
+
+// groups are the stack's network groups.
+func (s *Stack) groups() []string {
+	if s.split() {
+		return []string{groupPrimary, groupServices, groupBackup}
+	}
+	return []string{groupAll}
+}
+
+// groupOf is the network group of a role.
+func (s *Stack) groupOf(role string) string {
+	if !s.split() {
+		return groupAll
+	}
+	switch role {
+	case RolePrimary, RoleRelay:
+		return groupPrimary
+	case RoleBackupServer, RoleBackupRelay:
+		return groupBackup
+	}
+	return groupServices
+}
+
+// groupEngine is the engine of a network group.
+func (s *Stack) groupEngine(group string) string {
+	if group == groupPrimary || group == groupAll {
+		return s.cfg.Engine
+	}
+	return s.cfg.ServicesEngine
+}
 
 // relayed are the services the relay stands for, with their ports.
 var relayed = []struct{ role, port string }{
@@ -54,16 +98,7 @@ func (s *Stack) engines() []string {
 }
 
 // engineOf is the engine a role's container runs on.
-func (s *Stack) engineOf(role string) string {
-	if !s.split() {
-		return s.cfg.Engine
-	}
-	switch role {
-	case RolePrimary, RoleRelay:
-		return s.cfg.Engine
-	}
-	return s.cfg.ServicesEngine
-}
+func (s *Stack) engineOf(role string) string { return s.groupEngine(s.groupOf(role)) }
 
 // Split says whether the stack spans two engines, the primary on one.
 func (s *Stack) Split() bool { return s.split() }
@@ -80,9 +115,10 @@ func (s *Stack) RoleEngines() map[string]string {
 	return out
 }
 
-// relayService is the relay's definition; its routes are set when it
-// starts (relayRoutes), once the services' ports are published.
-func (s *Stack) relayService() Service {
+// relayService is a relay's definition (role RoleRelay or
+// RoleBackupRelay); its routes are set when it starts (relayRoutes), once
+// the services' ports are published.
+func (s *Stack) relayService(role string) Service {
 	var aliases []string
 	for _, r := range relayed {
 		if r.role == RoleGitRemote && s.cfg.GitRemote == nil {
@@ -91,10 +127,11 @@ func (s *Stack) relayService() Service {
 		aliases = append(aliases, r.role)
 	}
 	return Service{
-		Role:    RoleRelay,
-		Image:   s.cfg.Images.Broker,
-		Aliases: aliases,
-		Ready:   Readiness{Log: "relay: ready"},
+		Role:     role,
+		Image:    s.cfg.Images.Broker,
+		Aliases:  aliases,
+		Ready:    Readiness{Log: "relay: ready"},
+		OnDemand: role == RoleBackupRelay,
 	}
 }
 

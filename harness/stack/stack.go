@@ -114,8 +114,9 @@ type Stack struct {
 	Secrets Secrets
 	// Network is the stack's network on its engine (Config.Engine).
 	Network *tc.DockerNetwork
-	// networks are the stack's networks by engine: one per engine it has
-	// containers on (a network never spans engines).
+	// networks are the stack's networks by group (groupOf): one for a
+	// stack on one engine; split, one per host (a network never spans
+	// engines).
 	networks map[string]*tc.DockerNetwork
 
 	mu         sync.Mutex
@@ -148,16 +149,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// Created whatever ctx does meanwhile, as containers are (see run).
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
 	s.networks = map[string]*tc.DockerNetwork{}
-	for _, e := range s.engines() {
-		nw, err := s.newNetwork(cctx, e)
+	for _, g := range s.groups() {
+		nw, err := s.newNetwork(cctx, g)
 		if err != nil {
 			cancel()
 			return s, fmt.Errorf("create network for %s: %w", cfg.Scenario, err)
 		}
-		s.networks[e] = nw
+		s.networks[g] = nw
 	}
 	cancel()
-	s.Network = s.networks[cfg.Engine]
+	s.Network = s.networks[s.groupOf(RolePrimary)]
 	if err := ctx.Err(); err != nil {
 		return s, fmt.Errorf("start stack for %s: %w", cfg.Scenario, err)
 	}
@@ -221,7 +222,7 @@ func (s *Stack) run(ctx context.Context, role, image string, aliases []string, o
 	base := []tc.ContainerCustomizer{
 		tc.WithName(s.ContainerName(role)),
 		tc.WithLabels(s.labels(role)),
-		network.WithNetwork(aliases, s.networks[s.engineOf(role)]),
+		network.WithNetwork(aliases, s.networks[s.groupOf(role)]),
 		tc.WithConfigModifier(func(c *container.Config) { c.Hostname = role }),
 	}
 	req := tc.GenericContainerRequest{ContainerRequest: tc.ContainerRequest{Image: image}}
@@ -242,7 +243,7 @@ func (s *Stack) run(ctx context.Context, role, image string, aliases []string, o
 	s.started[role] = true // placed, whether or not its engine creates it
 	s.mu.Unlock()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), createLimit)
-	ctr, err := s.create(cctx, s.engineOf(role), req)
+	ctr, err := s.create(cctx, role, req)
 	cancel()
 	var c *tc.DockerContainer
 	if ctr != nil {
@@ -271,9 +272,10 @@ func (s *Stack) run(ctx context.Context, role, image string, aliases []string, o
 // Engine is the engine the stack runs on.
 func (s *Stack) Engine() string { return s.cfg.Engine }
 
-// newNetwork creates the stack's network on an engine.
-func (s *Stack) newNetwork(ctx context.Context, engine string) (*tc.DockerNetwork, error) {
-	if engine == DefaultEngine {
+// newNetwork creates one of the stack's networks on its engine.
+func (s *Stack) newNetwork(ctx context.Context, group string) (*tc.DockerNetwork, error) {
+	engine := s.groupEngine(group)
+	if engine == DefaultEngine && group == groupAll {
 		return network.New(ctx, network.WithLabels(s.labels("network")))
 	}
 	cl, err := clientFor(ctx, engine)
@@ -282,6 +284,9 @@ func (s *Stack) newNetwork(ctx context.Context, engine string) (*tc.DockerNetwor
 	}
 	defer cl.Close()
 	name := NetworkName(s.cfg)
+	if group != groupAll {
+		name += "-" + group
+	}
 	labels := maps.Clone(tc.GenericLabels())
 	maps.Copy(labels, s.labels("network"))
 	resp, err := cl.NetworkCreate(ctx, name, dockernetwork.CreateOptions{Driver: "bridge", Labels: labels})
@@ -294,11 +299,12 @@ func (s *Stack) newNetwork(ctx context.Context, engine string) (*tc.DockerNetwor
 // create creates a container on the stack's engine: through
 // testcontainers-go's own discovery for the default engine, through a
 // provider bound to the engine's address for a named one.
-func (s *Stack) create(ctx context.Context, engine string, req tc.GenericContainerRequest) (tc.Container, error) {
-	if engine == DefaultEngine {
+func (s *Stack) create(ctx context.Context, role string, req tc.GenericContainerRequest) (tc.Container, error) {
+	engine := s.engineOf(role)
+	if engine == DefaultEngine && !s.split() {
 		return tc.GenericContainer(ctx, req)
 	}
-	p, err := providerFor(ctx, engine, s.networks[engine].Name)
+	p, err := providerFor(ctx, engine, s.networks[s.groupOf(role)].Name)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +317,7 @@ func (s *Stack) create(ctx context.Context, engine string, req tc.GenericContain
 
 // runService starts one service of the definition and waits until it is ready.
 func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer, error) {
-	if v.Role == RoleRelay {
+	if v.Role == RoleRelay || v.Role == RoleBackupRelay {
 		args, err := s.relayRoutes(ctx)
 		if err != nil {
 			return nil, err
@@ -391,13 +397,24 @@ func (s *Stack) SystemEnv() map[string]string {
 // secrets (what the runbook calls "restore environment variables"), and
 // nothing of the primary.
 func (s *Stack) StartBackupServer(ctx context.Context) error {
+	var server *Service
 	for _, v := range s.services() {
-		if v.Role == RoleBackupServer {
-			_, err := s.runService(ctx, v)
-			return err
+		switch v.Role {
+		case RoleBackupRelay:
+			// Split, the backup server is a host of its own: it reaches
+			// the services across hosts, as the primary does.
+			if _, err := s.runService(ctx, v); err != nil {
+				return fmt.Errorf("start %s: %w", RoleBackupRelay, err)
+			}
+		case RoleBackupServer:
+			server = &v
 		}
 	}
-	return fmt.Errorf("start %s: not in the stack definition", RoleBackupServer)
+	if server == nil {
+		return fmt.Errorf("start %s: not in the stack definition", RoleBackupServer)
+	}
+	_, err := s.runService(ctx, *server)
+	return err
 }
 
 // Container returns a role's container, or nil.
