@@ -11,14 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/api/types/volume"
-	dockerclient "github.com/docker/docker/client"
-
 	"firedrill/harness/enginetest"
 	"firedrill/harness/runner"
-	"firedrill/harness/stack"
 	"firedrill/steps"
 )
 
@@ -42,13 +36,12 @@ func TestEngines(t *testing.T) {
 		first = h
 	}
 	hosts := []string{first, second.Host}
-	t.Cleanup(func() { _ = stack.UseEngines(nil) })
 	// Everything on either engine before the run: afterwards there must be
 	// nothing more, labelled or not (testcontainers-go makes networks of
 	// its own where it is let).
 	before := map[string][]string{}
 	for _, h := range hosts {
-		before[h] = engineObjects(t, h)
+		before[h] = objects(t, h)
 	}
 	out, err := runner.Run(ctx, runner.Options{
 		Glue:        steps.Glue,
@@ -73,7 +66,7 @@ func TestEngines(t *testing.T) {
 			t.Errorf("scenario %q does not say which engine it ran on", sc.Name)
 			continue
 		}
-		primary := sc.Engines[stack.RolePrimary]
+		primary := sc.Engines[rolePrimary]
 		if primary == "" {
 			t.Errorf("scenario %q names no engine for its primary: %v", sc.Name, sc.Engines)
 		}
@@ -89,17 +82,17 @@ func TestEngines(t *testing.T) {
 		if sc.Drill != "Q4" {
 			continue
 		}
-		if sc.Engines[stack.RolePrimary] == sc.Engines[stack.RoleBackupServer] {
+		if sc.Engines[rolePrimary] == sc.Engines[roleBackupServer] {
 			t.Errorf("Q4's primary and backup server ran on one engine: %v", sc.Engines)
 		}
 		// Each server reached the services across hosts, through a relay
 		// beside it: none shared a network with them.
-		if sc.Engines[stack.RoleRelay] != sc.Engines[stack.RolePrimary] || sc.Engines[stack.RoleBackupRelay] != sc.Engines[stack.RoleBackupServer] {
+		if sc.Engines[roleRelay] != sc.Engines[rolePrimary] || sc.Engines[roleBackupRelay] != sc.Engines[roleBackupServer] {
 			t.Errorf("Q4's servers had no relay beside them: %v", sc.Engines)
 		}
 	}
 	for _, h := range hosts {
-		if extra := added(before[h], engineObjects(t, h)); len(extra) > 0 {
+		if extra := added(before[h], objects(t, h)); len(extra) > 0 {
 			t.Errorf("the run left on engine %s: %s", h, strings.Join(extra, ", "))
 		}
 	}
@@ -115,41 +108,6 @@ func TestEngines(t *testing.T) {
 			t.Errorf("scenario %q %s: %v", sc.Name, sc.Status, sc.Failures)
 		}
 	}
-}
-
-// engineObjects lists every container, network and volume on an engine.
-func engineObjects(t *testing.T, host string) []string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []string
-	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		out = append(out, "container "+strings.Join(c.Names, ","))
-	}
-	ns, err := cl.NetworkList(ctx, network.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range ns {
-		out = append(out, "network "+n.Name+" "+n.ID[:12])
-	}
-	vs, err := cl.VolumeList(ctx, volume.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range vs.Volumes {
-		out = append(out, "volume "+v.Name)
-	}
-	return out
 }
 
 // added is what after holds that before did not.
@@ -177,14 +135,14 @@ func TestEngineLostMidRun(t *testing.T) {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		first = h
 	}
-	t.Cleanup(func() { _ = stack.UseEngines(nil) })
 	killed := make(chan time.Time, 1)
 	go func() {
 		// Once a traderunner runs on the second engine, its engine stops
 		// (SIGTERM to its dockerd, by pid).
 		deadline := time.Now().Add(3 * time.Minute)
 		for time.Now().Before(deadline) {
-			for _, o := range engineObjectsQuiet(second.Host) {
+			all, _ := enginetest.Objects(second.Host)
+			for _, o := range all {
 				if strings.HasPrefix(o, "container ") && strings.HasSuffix(o, "-primary") {
 					time.Sleep(2 * time.Second)
 					_ = syscall.Kill(second.Pid, syscall.SIGTERM)
@@ -223,7 +181,7 @@ func TestEngineLostMidRun(t *testing.T) {
 	}
 	onSecond := 0
 	for _, sc := range out.Run.Scenarios {
-		if sc.Engines[stack.RolePrimary] != second.Host {
+		if sc.Engines[rolePrimary] != second.Host {
 			if sc.Status != "passed" {
 				t.Errorf("scenario %q on the first engine %s: %v", sc.Name, sc.Status, sc.Failures)
 			}
@@ -249,22 +207,20 @@ func TestEngineLostMidRun(t *testing.T) {
 	}
 }
 
-// engineObjectsQuiet is engineObjects for a goroutine: nothing on error.
-func engineObjectsQuiet(host string) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	cl, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+// The roles of a stack's containers, as results.json names them.
+const (
+	rolePrimary      = "primary"
+	roleBackupServer = "backup-server"
+	roleRelay        = "relay"
+	roleBackupRelay  = "backup-relay"
+)
+
+// objects lists every container, network and volume on an engine.
+func objects(t *testing.T, host string) []string {
+	t.Helper()
+	out, err := enginetest.Objects(host)
 	if err != nil {
-		return nil
-	}
-	defer cl.Close()
-	cs, err := cl.ContainerList(ctx, container.ListOptions{})
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, c := range cs {
-		out = append(out, "container "+strings.TrimPrefix(strings.Join(c.Names, ","), "/"))
+		t.Fatal(err)
 	}
 	return out
 }

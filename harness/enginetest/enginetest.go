@@ -915,3 +915,39 @@ func (e *Engine) addBridge(pool netip.Prefix) (string, error) {
 	}
 	return link, nil
 }
+
+// Objects lists every container ("container NAME"), network ("network
+// NAME ID") and volume ("volume NAME") on the engine at host, whoever made
+// them: what a test compares before and after a run.
+func Objects(host string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	cl, err := client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []string
+	cs, err := cl.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("list containers on %s: %w", host, err)
+	}
+	for _, c := range cs {
+		out = append(out, "container "+strings.TrimPrefix(strings.Join(c.Names, ","), "/"))
+	}
+	ns, err := cl.NetworkList(ctx, network.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list networks on %s: %w", host, err)
+	}
+	for _, n := range ns {
+		out = append(out, "network "+n.Name+" "+n.ID[:12])
+	}
+	vs, err := cl.VolumeList(ctx, volume.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list volumes on %s: %w", host, err)
+	}
+	for _, v := range vs.Volumes {
+		out = append(out, "volume "+v.Name)
+	}
+	return out, nil
+}

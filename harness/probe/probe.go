@@ -9,6 +9,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -56,7 +57,8 @@ func Until(ctx context.Context, interval, limit time.Duration, check Check) (Out
 		if err == nil && ok {
 			return o, nil
 		}
-		if f, isFatal := err.(fatal); isFatal {
+		var f fatal
+		if errors.As(err, &f) {
 			return o, f.err
 		}
 		select {

@@ -49,7 +49,7 @@ func ParseEngines(spec string) ([]string, error) {
 		u, err := url.Parse(h)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("read engine %q: not a unix:///path or tcp://host:port address (%v): name each engine by its Docker host address, e.g. unix:///var/run/docker.sock or tcp://10.0.0.5:2375", h, err)
+			return nil, fmt.Errorf("read engine %q: not a unix:///path or tcp://host:port address (%w): name each engine by its Docker host address, e.g. unix:///var/run/docker.sock or tcp://10.0.0.5:2375", h, err)
 		case u.Scheme == "unix" && u.Path != "":
 		case u.Scheme == "tcp" && u.Hostname() != "" && u.Port() != "":
 			if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsUnspecified() {
