@@ -288,6 +288,9 @@ func (sc *Scenario) brokerClock() func(context.Context) (clockReading, error) {
 func (sc *Scenario) minioClock() func(context.Context) (clockReading, error) {
 	var cl *minio.Client
 	n := 0
+	// A bucket of the MinIO whose clock is read (split, the primary's
+	// repository is on another).
+	bucket := stack.BucketCloud
 	return func(ctx context.Context) (clockReading, error) {
 		if cl == nil {
 			c, err := sc.stack.MinIO(ctx)
@@ -300,14 +303,14 @@ func (sc *Scenario) minioClock() func(context.Context) (clockReading, error) {
 		key := fmt.Sprintf("%s%s-%d-%d", clockObject, slug(sc.name), time.Now().UnixNano(), n)
 		body := "firedrill clock check\n"
 		before := time.Now()
-		_, err := cl.PutObject(ctx, stack.BucketBackup, key, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{ContentType: "text/plain"})
+		_, err := cl.PutObject(ctx, bucket, key, strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{ContentType: "text/plain"})
 		after := time.Now()
 		if err != nil {
-			return clockReading{}, fmt.Errorf("put %s/%s in minio: %w", stack.BucketBackup, key, err)
+			return clockReading{}, fmt.Errorf("put %s/%s in minio: %w", bucket, key, err)
 		}
 		var modified time.Time
 		var listErr error
-		for o := range cl.ListObjects(ctx, stack.BucketBackup, minio.ListObjectsOptions{Prefix: key}) {
+		for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: key}) {
 			if o.Err != nil {
 				listErr = o.Err
 				break
@@ -316,14 +319,14 @@ func (sc *Scenario) minioClock() func(context.Context) (clockReading, error) {
 				modified = o.LastModified
 			}
 		}
-		rmErr := cl.RemoveObject(context.WithoutCancel(ctx), stack.BucketBackup, key, minio.RemoveObjectOptions{})
+		rmErr := cl.RemoveObject(context.WithoutCancel(ctx), bucket, key, minio.RemoveObjectOptions{})
 		switch {
 		case listErr != nil:
-			return clockReading{}, fmt.Errorf("list %s/%s in minio: %w", stack.BucketBackup, key, listErr)
+			return clockReading{}, fmt.Errorf("list %s/%s in minio: %w", bucket, key, listErr)
 		case modified.IsZero():
-			return clockReading{}, fmt.Errorf("list %s/%s in minio: the object just put is not listed", stack.BucketBackup, key)
+			return clockReading{}, fmt.Errorf("list %s/%s in minio: the object just put is not listed", bucket, key)
 		case rmErr != nil:
-			return clockReading{}, fmt.Errorf("remove the clock check's object %s/%s from minio: %w", stack.BucketBackup, key, rmErr)
+			return clockReading{}, fmt.Errorf("remove the clock check's object %s/%s from minio: %w", bucket, key, rmErr)
 		}
 		return clockReading{before: before, after: after, remote: modified, resolution: time.Millisecond}, nil
 	}

@@ -100,23 +100,42 @@ func (sc *Scenario) LoseServer(ctx context.Context) error {
 	if err := sc.strikeLate(ctx, cloudBackups, 0); err != nil {
 		return sc.precondition(ctx, err)
 	}
-	return sc.inject(ctx, fault.LoseServer(datacenter{sc}))
+	return sc.inject(ctx, fault.LoseServer(datacenter{sc: sc, lostWithHost: new(int)}))
 }
 
-type datacenter struct{ sc *Scenario }
+// datacenter is where the primary lives. Split over two engines, its host
+// holds the primary's own repository too (a MinIO beside it), and both go
+// at once; lostWithHost counts the backup objects that held.
+type datacenter struct {
+	sc           *Scenario
+	lostWithHost *int
+}
 
 // RemoveServer takes the primary's host away: split over two engines,
-// everything of the scenario on the primary's engine at once.
+// everything of the scenario on the primary's engine at once, its local
+// repository with it.
 func (d datacenter) RemoveServer(ctx context.Context) error {
+	if d.sc.stack.Split() {
+		objs, err := d.sc.objects(ctx, stack.BucketBackup, "")
+		if err != nil {
+			return fmt.Errorf("count the local backups on the primary's host: %w", err)
+		}
+		*d.lostWithHost = len(objs)
+	}
 	lost, err := d.sc.stack.LoseHost(ctx)
 	if err == nil && d.sc.stack.Split() {
-		d.sc.logf("host lost: engine %s, with %s", stack.EngineName(d.sc.engine), strings.Join(lost, ", "))
+		d.sc.logf("host lost: engine %s, with %s (and the %d objects of its local repository)", stack.EngineName(d.sc.engine), strings.Join(lost, ", "), *d.lostWithHost)
 	}
 	return err
 }
 
+// WipeLocalBackups destroys the primary's own repository: gone with its
+// host when split, removed object by object otherwise.
 func (d datacenter) WipeLocalBackups(ctx context.Context) (int, error) {
-	cl, err := d.sc.stack.MinIO(ctx)
+	if d.sc.stack.Split() {
+		return *d.lostWithHost, nil
+	}
+	cl, err := d.sc.stack.MinIOFor(ctx, stack.BucketBackup)
 	if err != nil {
 		return 0, err
 	}

@@ -79,7 +79,7 @@ func (sc *Scenario) snapshotObjects(ctx context.Context, bucket string) (int, er
 }
 
 func (sc *Scenario) objects(ctx context.Context, bucket, prefix string) ([]minio.ObjectInfo, error) {
-	cl, err := sc.stack.MinIO(ctx)
+	cl, err := sc.stack.MinIOFor(ctx, bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -97,11 +97,11 @@ func (sc *Scenario) objects(ctx context.Context, bucket, prefix string) ([]minio
 
 // MinIOHasBuckets checks the backup buckets exist.
 func (sc *Scenario) MinIOHasBuckets(ctx context.Context) error {
-	cl, err := sc.stack.MinIO(ctx)
-	if err != nil {
-		return sc.fail(err)
-	}
 	for _, b := range []string{stack.BucketBackup, stack.BucketCloud} {
+		cl, err := sc.stack.MinIOFor(ctx, b)
+		if err != nil {
+			return sc.fail(err)
+		}
 		ok, err := cl.BucketExists(ctx, b)
 		if err != nil {
 			return sc.fail(fmt.Errorf("check minio bucket %s: %w", b, err))
@@ -145,7 +145,7 @@ func (sc *Scenario) resticSnapshots(ctx context.Context, bucket string) ([]snaps
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	env := sc.stack.SystemEnv()
-	env["REPOSITORY"] = stack.Repository(bucket)
+	env["REPOSITORY"] = sc.stack.Repository(bucket)
 	cmd := sc.suite.opts.System.Command("snapshots")
 	r, err := sc.stack.Exec(ctx, role, "", sc.suite.opts.System.InHome("timeout 25 bash -c "+shellQuote(cmd)), env)
 	if err != nil {

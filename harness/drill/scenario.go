@@ -680,14 +680,6 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 	if err := sc.tl.Err(); err != nil {
 		_ = sc.fail(err)
 	}
-	// An engine lost mid-scenario is the reason, whatever step tripped on
-	// it: a failed scenario asks its engines whether they still answer.
-	if stepErr != nil || len(sc.failures) > 0 {
-		sc.checkEngines(ctx)
-	}
-	if err := sc.engineLost(); err != nil {
-		_ = sc.fail(err)
-	}
 	var secrets []string
 	if sc.stack != nil {
 		secrets = sc.stack.Secrets.List()
@@ -695,6 +687,18 @@ func (sc *Scenario) Close(ctx context.Context, stepErr error) result.Scenario {
 			sc.logf("remove stack: %v", err)
 			_ = sc.fail(fmt.Errorf("remove stack: %w", err))
 		}
+	}
+	// An engine lost mid-scenario is the reason, whatever step (or the
+	// removal of the stack) tripped on it: a failed scenario asks its
+	// engines whether they still answer.
+	sc.mu.Lock()
+	failed := len(sc.failures) > 0
+	sc.mu.Unlock()
+	if stepErr != nil || failed {
+		sc.checkEngines(ctx)
+	}
+	if err := sc.engineLost(); err != nil {
+		_ = sc.fail(err)
 	}
 	if sc.engine != "" || sc.stack != nil {
 		sc.suite.engines.release(sc.engine)
@@ -748,6 +752,10 @@ func (sc *Scenario) engineNames() map[string]string {
 	out := map[string]string{}
 	for role, host := range sc.stack.RoleEngines() {
 		out[role] = stack.EngineName(host)
+	}
+	if out[stack.RolePrimary] == "" {
+		// Placed there, though its engine created nothing.
+		out[stack.RolePrimary] = stack.EngineName(sc.engine)
 	}
 	return out
 }

@@ -85,7 +85,11 @@ func (s *Stack) services() []Service {
 		}
 	}
 	if s.split() {
-		out = append(out, s.relayService(RoleRelay), s.relayService(RoleBackupRelay))
+		// The primary's own repository on a MinIO beside it, on its host:
+		// lost with it.
+		local := out[0]
+		local.Role = RoleMinIOLocal
+		out = append(out, local, s.relayService(RoleRelay), s.relayService(RoleBackupRelay))
 	}
 	primary := s.SystemEnv()
 	cfg.Variables.Host.Env(primary, "primary")

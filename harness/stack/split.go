@@ -35,6 +35,9 @@ import (
 const (
 	RoleRelay       = "relay"
 	RoleBackupRelay = "backup-relay"
+	// RoleMinIOLocal holds the primary's own repository (BucketBackup)
+	// beside it on its host, in a split stack.
+	RoleMinIOLocal = "minio-local"
 )
 
 // Network groups: a stack on one engine has one network (groupAll); a
@@ -61,7 +64,7 @@ func (s *Stack) groupOf(role string) string {
 		return groupAll
 	}
 	switch role {
-	case RolePrimary, RoleRelay:
+	case RolePrimary, RoleRelay, RoleMinIOLocal:
 		return groupPrimary
 	case RoleBackupServer, RoleBackupRelay:
 		return groupBackup
@@ -182,6 +185,9 @@ func (s *Stack) awaitReady(ctx context.Context, v Service) error {
 	case v.Ready.HTTPPath != "":
 		hc := &http.Client{Timeout: 5 * time.Second}
 		_, err := probe.Until(ctx, every, s.cfg.Deadline, func(ctx context.Context) (bool, string, error) {
+			if err := EngineLost(s.engineOf(v.Role)); err != nil {
+				return false, "", probe.Fatal(err)
+			}
 			ep, err := s.Endpoint(ctx, v.Role, v.Port)
 			if err != nil {
 				return false, err.Error(), nil
@@ -203,6 +209,9 @@ func (s *Stack) awaitReady(ctx context.Context, v Service) error {
 		}
 	case v.Ready.Log != "":
 		_, err := probe.Until(ctx, every, s.cfg.Deadline, func(ctx context.Context) (bool, string, error) {
+			if err := EngineLost(s.engineOf(v.Role)); err != nil {
+				return false, "", probe.Fatal(err)
+			}
 			out, err := s.Logs(ctx, v.Role)
 			if err != nil {
 				return false, err.Error(), nil

@@ -369,8 +369,17 @@ func (s *Stack) runService(ctx context.Context, v Service) (*tc.DockerContainer,
 
 // Repository is the URL of a backup repository (BucketBackup or
 // BucketCloud) as the containers of the stack reach it.
-func Repository(bucket string) string {
-	return "s3:http://" + RoleMinIO + ":9000/" + bucket
+func (s *Stack) Repository(bucket string) string {
+	return "s3:http://" + s.MinIORole(bucket) + ":9000/" + bucket
+}
+
+// MinIORole is the MinIO that holds a bucket: the one MinIO, or, split,
+// the primary's repository on the MinIO beside it (RoleMinIOLocal).
+func (s *Stack) MinIORole(bucket string) string {
+	if s.split() && bucket == BucketBackup {
+		return RoleMinIOLocal
+	}
+	return RoleMinIO
 }
 
 // BrokerURL is the broker's URL as the containers of the stack reach it.
@@ -384,8 +393,8 @@ func (s *Stack) SystemEnv() map[string]string {
 	maps.Copy(env, s.cfg.SystemEnv)
 	v := s.cfg.Variables
 	v.BrokerURL.Env(env, BrokerURL)
-	v.Repository.Env(env, Repository(BucketBackup))
-	v.CloudRepository.Env(env, Repository(BucketCloud))
+	v.Repository.Env(env, s.Repository(BucketBackup))
+	v.CloudRepository.Env(env, s.Repository(BucketCloud))
 	v.Password().Env(env, s.Secrets.ResticPassword)
 	v.AccessKey().Env(env, s.Secrets.MinIOUser)
 	v.SecretKey().Env(env, s.Secrets.MinIOPassword)
@@ -555,9 +564,19 @@ func (s *Stack) Remove(ctx context.Context, role string) error {
 	return removeContainer(ctx, s.engineOf(role), c.GetContainerID())
 }
 
-// MinIO returns a client for the stack's MinIO, reached from this process.
+// MinIO returns a client for the stack's MinIO, reached from this process
+// (split: the services' MinIO, the cloud repository's).
 func (s *Stack) MinIO(ctx context.Context) (*minio.Client, error) {
-	ep, err := s.Endpoint(ctx, RoleMinIO, PortMinIO)
+	return s.minioClient(ctx, RoleMinIO)
+}
+
+// MinIOFor returns a client for the MinIO that holds bucket.
+func (s *Stack) MinIOFor(ctx context.Context, bucket string) (*minio.Client, error) {
+	return s.minioClient(ctx, s.MinIORole(bucket))
+}
+
+func (s *Stack) minioClient(ctx context.Context, role string) (*minio.Client, error) {
+	ep, err := s.Endpoint(ctx, role, PortMinIO)
 	if err != nil {
 		return nil, err
 	}
@@ -581,14 +600,14 @@ func (s *Stack) MinIO(ctx context.Context) (*minio.Client, error) {
 }
 
 func (s *Stack) createBuckets(ctx context.Context) error {
-	cl, err := s.MinIO(ctx)
-	if err != nil {
-		return err
-	}
 	for _, b := range []string{BucketBackup, BucketCloud} {
+		cl, err := s.MinIOFor(ctx, b)
+		if err != nil {
+			return err
+		}
 		// MinIO answers ready a moment before it accepts bucket calls
 		// ("Server not initialized yet"): retry at a fixed pace, bounded.
-		_, err := probe.Until(ctx, 100*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, string, error) {
+		_, err = probe.Until(ctx, 100*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, string, error) {
 			c, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			err := cl.MakeBucket(c, b, minio.MakeBucketOptions{})

@@ -311,7 +311,7 @@ func (c *checker) repositories(ctx context.Context, st *stack.Stack, prof profil
 	}
 	first := c.firstBackups(ctx, st, reachable)
 	for _, r := range reachable {
-		url := stack.Repository(r.bucket)
+		url := st.Repository(r.bucket)
 		at, ok := first[r.bucket]
 		if ok {
 			c.pass("%s: %s reachable through commands.snapshots (%s); the system's first backup reached it %s after it was healthy",
@@ -364,7 +364,7 @@ func (c *checker) firstBackups(ctx context.Context, st *stack.Stack, repos []rep
 // problem.
 func (c *checker) snapshots(ctx context.Context, st *stack.Stack, repo repository) (string, bool) {
 	cmd := c.sys.Command("snapshots")
-	url := stack.Repository(repo.bucket)
+	url := st.Repository(repo.bucket)
 	env := st.SystemEnv()
 	env["REPOSITORY"] = url
 	sctx, cancel := context.WithTimeout(ctx, snapshotsLimit)
