@@ -21,13 +21,12 @@ type enginePool struct {
 	hosts    []string
 	capacity map[string]int
 	running  map[string]int
-	placed   map[string]int // scenarios placed on each engine in the run
 }
 
 // newEnginePool reads each engine's capacity; an engine that does not
 // answer fails the run before any scenario starts.
 func newEnginePool(ctx context.Context, hosts []string) (*enginePool, error) {
-	p := &enginePool{hosts: hosts, capacity: map[string]int{}, running: map[string]int{}, placed: map[string]int{}}
+	p := &enginePool{hosts: hosts, capacity: map[string]int{}, running: map[string]int{}}
 	if len(hosts) == 1 {
 		p.capacity[hosts[0]] = 1
 		return p, nil
@@ -44,15 +43,14 @@ func newEnginePool(ctx context.Context, hosts []string) (*enginePool, error) {
 	return p, nil
 }
 
-// acquire picks the engine with the lowest load for its capacity (the
-// first listed on a tie), among those still answering, and counts the
-// scenario on it.
-func (p *enginePool) acquire() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// pick counts a scenario on the engine with the lowest load for its
+// capacity (the first listed on a tie) among those still answering that
+// skip does not refuse, and returns it; "" when there is none. The caller
+// holds p.mu.
+func (p *enginePool) pick(skip func(host string) bool) string {
 	best := ""
 	for _, h := range p.hosts {
-		if stack.EngineLost(h) != nil {
+		if stack.EngineLost(h) != nil || skip(h) {
 			continue
 		}
 		// running/capacity compared without division.
@@ -60,34 +58,56 @@ func (p *enginePool) acquire() string {
 			best = h
 		}
 	}
-	if best == "" { // every engine lost: the scenario fails on the first
-		best = p.hosts[0]
+	if best != "" {
+		p.running[best]++
 	}
-	p.running[best]++
-	p.placed[best]++
 	return best
 }
 
-// acquireExcept is acquire among the engines other than not (acquire when
-// there is none).
+// acquire places a scenario on the least loaded engine; with every engine
+// lost, on the first, where it fails.
+func (p *enginePool) acquire() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h := p.pick(func(string) bool { return false }); h != "" {
+		return h
+	}
+	p.running[p.hosts[0]]++
+	return p.hosts[0]
+}
+
+// acquireExcept is acquire among the engines other than not (not itself
+// when there is none).
 func (p *enginePool) acquireExcept(not string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	best := ""
-	for _, h := range p.hosts {
-		if h == not || stack.EngineLost(h) != nil {
-			continue
-		}
-		if best == "" || p.running[h]*p.capacity[best] < p.running[best]*p.capacity[h] {
-			best = h
-		}
+	if h := p.pick(func(h string) bool { return h == not }); h != "" {
+		return h
 	}
-	if best == "" {
-		best = not
+	p.running[not]++
+	return not
+}
+
+// acquireReachable picks, for the services of a stack split over two
+// engines, the least loaded engine whose published ports containers on
+// another engine can reach (not loopback), and counts the scenario on it.
+// Without one it returns why, and false.
+func (p *enginePool) acquireReachable() (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var why []string
+	h := p.pick(func(h string) bool {
+		addr, err := stack.PublishAddressOf(h)
+		if err != nil || net.ParseIP(addr).IsLoopback() {
+			why = append(why, fmt.Sprintf("%s publishes on %s", stack.EngineName(h), addr))
+			return true
+		}
+		return false
+	})
+	if h == "" {
+		return strings.Join(why, "; "), false
 	}
-	p.running[best]++
-	p.placed[best]++
-	return best
+	return h, true
 }
 
 // release ends a scenario's load on an engine.
@@ -101,35 +121,6 @@ func (p *enginePool) release(host string) {
 
 // many says whether the run spreads over more than one engine.
 func (p *enginePool) many() bool { return len(p.hosts) > 1 }
-
-// acquireReachable picks, for the services of a stack split over two
-// engines, the least loaded engine other than not ("": any) whose
-// published ports containers on another engine can reach (not loopback),
-// and counts the scenario on it. Without one it returns why, and false.
-func (p *enginePool) acquireReachable(not string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	best := ""
-	var why []string
-	for _, h := range p.hosts {
-		if h == not || stack.EngineLost(h) != nil {
-			continue
-		}
-		addr, err := stack.PublishAddressOf(h)
-		if err != nil || net.ParseIP(addr).IsLoopback() {
-			why = append(why, fmt.Sprintf("%s publishes on %s", stack.EngineName(h), addr))
-			continue
-		}
-		if best == "" || p.running[h]*p.capacity[best] < p.running[best]*p.capacity[h] {
-			best = h
-		}
-	}
-	if best == "" {
-		return strings.Join(why, "; "), false
-	}
-	p.running[best]++
-	return best, true
-}
 
 // losesHost says whether the scenario's fault takes a whole server away
 // (Q4): with several engines its primary gets an engine of its own.

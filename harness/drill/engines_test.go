@@ -10,7 +10,7 @@ import (
 // scenario frees its place.
 func TestPlacementFollowsFreeCapacity(t *testing.T) {
 	p := &enginePool{hosts: []string{"a", "b"}, capacity: map[string]int{"a": 2, "b": 4},
-		running: map[string]int{}, placed: map[string]int{}}
+		running: map[string]int{}}
 	var got []string
 	for range 6 {
 		got = append(got, p.acquire())
@@ -27,7 +27,7 @@ func TestPlacementFollowsFreeCapacity(t *testing.T) {
 	if h := p.acquire(); h != "a" {
 		t.Fatalf("after a's scenarios ended, the next went to %s, want a", h)
 	}
-	one := &enginePool{hosts: []string{""}, capacity: map[string]int{"": 1}, running: map[string]int{}, placed: map[string]int{}}
+	one := &enginePool{hosts: []string{""}, capacity: map[string]int{"": 1}, running: map[string]int{}}
 	if one.many() || one.acquire() != "" {
 		t.Fatal("one engine: every stack must go to it")
 	}
@@ -40,8 +40,8 @@ func TestPlacementFollowsFreeCapacity(t *testing.T) {
 func TestSplitPlacementPicksTheReachableEngineForServices(t *testing.T) {
 	local, remote := "unix:///var/run/docker.sock", "tcp://10.0.0.5:2375"
 	for _, hosts := range [][]string{{local, remote}, {remote, local}} {
-		p := &enginePool{hosts: hosts, capacity: map[string]int{local: 2, remote: 2}, running: map[string]int{}, placed: map[string]int{}}
-		services, ok := p.acquireReachable("")
+		p := &enginePool{hosts: hosts, capacity: map[string]int{local: 2, remote: 2}, running: map[string]int{}}
+		services, ok := p.acquireReachable()
 		if !ok || services != remote {
 			t.Fatalf("engines %v: services on %q (%v), want %s", hosts, services, ok, remote)
 		}
@@ -49,8 +49,8 @@ func TestSplitPlacementPicksTheReachableEngineForServices(t *testing.T) {
 			t.Fatalf("engines %v: primary on %s, want %s", hosts, primary, local)
 		}
 	}
-	p := &enginePool{hosts: []string{local, "tcp://127.0.0.1:2375"}, capacity: map[string]int{}, running: map[string]int{}, placed: map[string]int{}}
-	if why, ok := p.acquireReachable(""); ok || !strings.Contains(why, "publishes on 127.0.0.1") {
+	p := &enginePool{hosts: []string{local, "tcp://127.0.0.1:2375"}, capacity: map[string]int{}, running: map[string]int{}}
+	if why, ok := p.acquireReachable(); ok || !strings.Contains(why, "publishes on 127.0.0.1") {
 		t.Fatalf("only loopback engines: got %q, %v; want no engine, and why", why, ok)
 	}
 }

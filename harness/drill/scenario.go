@@ -240,7 +240,7 @@ func (sc *Scenario) Deploy(ctx context.Context, mode string) error {
 		// server on another: losing the host is losing an engine's share.
 		// The services' engine is chosen first: it must publish where the
 		// primary's engine's containers reach.
-		if e, ok := sc.suite.engines.acquireReachable(""); ok {
+		if e, ok := sc.suite.engines.acquireReachable(); ok {
 			services, sc.servicesEngine = e, e
 			sc.engine = sc.suite.engines.acquireExcept(e)
 			sc.logf("starting stack: primary on engine %s; MinIO, broker, git remote and backup server on engine %s", stack.EngineName(sc.engine), stack.EngineName(e))

@@ -21,19 +21,7 @@ func TestDeleteDirWhileTheSystemWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	churn := exec.CommandContext(ctx, "bash", "-c", `while :; do f=data/.MANIFEST.$RANDOM.tmp; echo x > $f 2>/dev/null; mv $f data/MANIFEST 2>/dev/null; done`)
-	churn.Dir = dir
-	// The writer's own children (an echo, a mv) would outlive a kill of bash
-	// alone and write into the folder while the test removes it: the whole
-	// process group goes.
-	churn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	churn.Cancel = func() error { return syscall.Kill(-churn.Process.Pid, syscall.SIGKILL) }
-	if err := churn.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = churn.Wait() }()
+	writeWhile(t, dir, `while :; do f=data/.MANIFEST.$RANDOM.tmp; echo x > $f 2>/dev/null; mv $f data/MANIFEST 2>/dev/null; done`)
 	for i := range 30 {
 		f := fileFault{sh: sh, path: "data", name: "copy data", script: "true"}
 		if _, err := f.Inject(context.Background()); err != nil {
@@ -67,16 +55,7 @@ func TestDeleteDirWhileTheSystemWritesIntoIt(t *testing.T) {
 			}
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	churn := exec.CommandContext(ctx, "bash", "-c", `while :; do f=data/.bar.$RANDOM.tmp; echo x > $f 2>/dev/null && mv $f data/bar.$RANDOM 2>/dev/null; done`)
-	churn.Dir = dir
-	churn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	churn.Cancel = func() error { return syscall.Kill(-churn.Process.Pid, syscall.SIGKILL) }
-	if err := churn.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = churn.Wait() }()
+	writeWhile(t, dir, `while :; do f=data/.bar.$RANDOM.tmp; echo x > $f 2>/dev/null && mv $f data/bar.$RANDOM 2>/dev/null; done`)
 	for i := range 5 {
 		fill()
 		if _, err := DeleteDir(sh, "data").Inject(context.Background()); err != nil {
@@ -86,4 +65,22 @@ func TestDeleteDirWhileTheSystemWritesIntoIt(t *testing.T) {
 			t.Fatalf("deletion %d left %s behind (%v)", i, data, err)
 		}
 	}
+}
+
+// writeWhile runs a writer (a bash loop) in dir until the test ends. The
+// writer's own children (an echo, a mv) would outlive a kill of bash alone
+// and write into the folder while the test removes it: the whole process
+// group goes.
+func writeWhile(t *testing.T, dir, script string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	churn := exec.CommandContext(ctx, "bash", "-c", script)
+	churn.Dir = dir
+	churn.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	churn.Cancel = func() error { return syscall.Kill(-churn.Process.Pid, syscall.SIGKILL) }
+	if err := churn.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = churn.Wait() })
 }

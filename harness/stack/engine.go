@@ -136,24 +136,34 @@ func watch(ctx context.Context, host string) {
 			continue
 		}
 		if misses++; misses >= watchMisses {
-			enginesMu.Lock()
-			if ctx.Err() == nil {
-				lost[host] = fmt.Errorf("engine %s stopped answering at %s: %w", EngineName(host), time.Now().UTC().Format("15:04:05"), err)
-			}
-			enginesMu.Unlock()
+			markLost(ctx, host, err)
 			return
 		}
 	}
 }
 
-func pingEngine(ctx context.Context, host string) error {
-	opts := []dockerclient.Opt{dockerclient.WithAPIVersionNegotiation()}
-	if host == DefaultEngine {
-		opts = append(opts, dockerclient.FromEnv)
-	} else {
-		opts = append(opts, dockerclient.WithHost(host))
+// markLost records an engine as lost for the rest of the run (the first
+// reason stays), unless watch, the run's watch, has ended (a later run's
+// UseEngines started afresh).
+func markLost(watch context.Context, host string, err error) {
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	if watch.Err() == nil && lost[host] == nil {
+		lost[host] = fmt.Errorf("engine %s stopped answering at %s: %w", EngineName(host), time.Now().UTC().Format("15:04:05"), err)
 	}
-	cl, err := dockerclient.NewClientWithOpts(opts...)
+}
+
+// newClient is a plain Docker client for an engine: the default one as
+// the environment names it, a named one at its address.
+func newClient(host string) (*dockerclient.Client, error) {
+	if host == DefaultEngine {
+		return dockerclient.NewClientWithOpts(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
+	}
+	return dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+}
+
+func pingEngine(ctx context.Context, host string) error {
+	cl, err := newClient(host)
 	if err != nil {
 		return err
 	}
@@ -175,11 +185,7 @@ func CheckEngine(ctx context.Context, host string) error {
 		return err
 	}
 	if err := pingEngine(ctx, host); err != nil {
-		enginesMu.Lock()
-		if lost[host] == nil {
-			lost[host] = fmt.Errorf("engine %s stopped answering at %s: %w", EngineName(host), time.Now().UTC().Format("15:04:05"), err)
-		}
-		enginesMu.Unlock()
+		markLost(context.Background(), host, err)
 	}
 	return EngineLost(host)
 }
@@ -218,7 +224,7 @@ func clientFor(ctx context.Context, host string) (*tc.DockerClient, error) {
 	if host == DefaultEngine {
 		return client(ctx)
 	}
-	cl, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(host), dockerclient.WithAPIVersionNegotiation())
+	cl, err := newClient(host)
 	if err != nil {
 		return nil, fmt.Errorf("connect to engine %s: %w", host, err)
 	}

@@ -269,9 +269,6 @@ func (s *Stack) run(ctx context.Context, role, image string, aliases []string, o
 	return c, nil
 }
 
-// Engine is the engine the stack runs on.
-func (s *Stack) Engine() string { return s.cfg.Engine }
-
 // newNetwork creates one of the stack's networks on its engine.
 func (s *Stack) newNetwork(ctx context.Context, group string) (*tc.DockerNetwork, error) {
 	engine := s.groupEngine(group)

@@ -15,7 +15,6 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
-	dockerclient "github.com/docker/docker/client"
 	tc "github.com/testcontainers/testcontainers-go"
 )
 
@@ -69,7 +68,7 @@ func client(ctx context.Context) (cl *tc.DockerClient, err error) {
 func ping(ctx context.Context, host string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cl, err := dockerclient.NewClientWithOpts(dockerclient.FromEnv, dockerclient.WithAPIVersionNegotiation())
+	cl, err := newClient(DefaultEngine)
 	if err != nil {
 		return fmt.Errorf("connect to docker at DOCKER_HOST=%s: %w: %s", host, err, dockerFix)
 	}
